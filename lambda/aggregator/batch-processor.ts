@@ -1,0 +1,144 @@
+import { settleAll } from '../shared/concurrency';
+import type { ApplyOutcome, DeltaSource } from './aggregates-store';
+import {
+  type AggregateDelta,
+  type InputRecord,
+  type PoisonRecord,
+  decodeBatch,
+  earliestRecordIndex,
+  preAggregate,
+} from './core';
+
+export interface AggregateWriter {
+  apply(delta: AggregateDelta, source: DeltaSource): Promise<ApplyOutcome>;
+}
+
+export interface DeadLetterWriter {
+  put(record: PoisonRecord): Promise<void>;
+}
+
+export interface BatchProcessorOptions {
+  readonly windowSeconds: number;
+  /**
+   * Writes in flight at once, per batch.
+   * @default 32
+   */
+  readonly concurrency?: number;
+  /** Told of each write that failed after the SDK's own retries. */
+  readonly onWriteError?: (error: unknown, what: string) => void;
+}
+
+export interface BatchStats {
+  readonly records: number;
+  readonly userRecords: number;
+  readonly validEvents: number;
+  readonly poisonRecords: number;
+  readonly aggregateItems: number;
+  readonly aggregateWrites: number;
+  readonly conditionalReplays: number;
+  readonly skippedItems: number;
+  readonly failedItems: number;
+  readonly failedPoisonWrites: number;
+  /** Milliseconds from the oldest record's arrival in the stream to now. */
+  readonly batchLagMs: number;
+}
+
+export interface BatchResult {
+  /** Sequence numbers to report as batchItemFailures: Lambda retries from the lowest. */
+  readonly failedSequenceNumbers: string[];
+  readonly stats: BatchStats;
+}
+
+/**
+ * One batch, start to end: decode, park poison records, and write one delta per aggregate
+ * item. A failure never stops the other writes; the batch reports the earliest record whose
+ * effect is not stored, and the watermarks make the redelivered rest harmless.
+ */
+export async function processBatch(
+  records: readonly InputRecord[],
+  aggregates: AggregateWriter,
+  deadLetters: DeadLetterWriter,
+  options: BatchProcessorOptions,
+  now: () => number = Date.now,
+): Promise<BatchResult> {
+  const concurrency = options.concurrency ?? 32;
+  const byShard = new Map<string, InputRecord[]>();
+  for (const r of records) {
+    const group = byShard.get(r.shardId);
+    if (group === undefined) byShard.set(r.shardId, [r]);
+    else group.push(r);
+  }
+
+  const failedSequenceNumbers: string[] = [];
+  let userRecords = 0;
+  let validEvents = 0;
+  let poisonRecords = 0;
+  let aggregateItems = 0;
+  let aggregateWrites = 0;
+  let conditionalReplays = 0;
+  let skippedItems = 0;
+  let failedItems = 0;
+  let failedPoisonWrites = 0;
+
+  for (const [shardId, shardRecords] of byShard) {
+    const batch = decodeBatch(shardRecords, options.windowSeconds);
+    const deltas = preAggregate(batch.events);
+    userRecords += batch.userRecords;
+    validEvents += batch.events.length;
+    poisonRecords += batch.poison.length;
+    aggregateItems += deltas.length;
+
+    const source: DeltaSource = {
+      shardId,
+      events: batch.events,
+      sequenceOf: (i) => shardRecords[i].sequenceNumber,
+    };
+    const [poisonResults, deltaResults] = await Promise.all([
+      settleAll(batch.poison, concurrency, (p) => deadLetters.put(p)),
+      settleAll(deltas, concurrency, (d) => aggregates.apply(d, source)),
+    ]);
+
+    const failedPoison = batch.poison.filter((p, i) => {
+      const r = poisonResults[i];
+      if (r.ok) return false;
+      options.onWriteError?.(r.error, `dead-letter ${p.shardId}/${p.sequenceNumber}`);
+      return true;
+    });
+    const failedDeltas = deltas.filter((d, i) => {
+      const r = deltaResults[i];
+      if (r.ok) {
+        aggregateWrites += r.value.writes;
+        conditionalReplays += r.value.replays;
+        if (r.value.skipped) skippedItems++;
+        return false;
+      }
+      options.onWriteError?.(r.error, `aggregate ${d.type}#${d.key}@${d.windowStartMs}`);
+      return true;
+    });
+    failedItems += failedDeltas.length;
+    failedPoisonWrites += failedPoison.length;
+
+    const earliest = earliestRecordIndex(failedDeltas, batch.events, failedPoison);
+    if (earliest !== undefined) failedSequenceNumbers.push(shardRecords[earliest].sequenceNumber);
+  }
+
+  let oldestArrival = Infinity;
+  for (const r of records) oldestArrival = Math.min(oldestArrival, r.approximateArrivalTimestamp);
+
+  return {
+    failedSequenceNumbers,
+    stats: {
+      records: records.length,
+      userRecords,
+      validEvents,
+      poisonRecords,
+      aggregateItems,
+      aggregateWrites,
+      conditionalReplays,
+      skippedItems,
+      failedItems,
+      failedPoisonWrites,
+      batchLagMs: records.length === 0 ? 0 : Math.max(0, now() - oldestArrival * 1000),
+    },
+  };
+}

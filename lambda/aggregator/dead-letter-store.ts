@@ -1,0 +1,55 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { PoisonRecord } from './core';
+
+export const DEAD_LETTER_PREFIX = 'poison/';
+
+/** What the dead-letter store keeps for one poison record: the record whole, and why. */
+export interface DeadLetterDocument {
+  readonly reason: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber?: number;
+  readonly partitionKey: string;
+  readonly approximateArrivalTimestamp: string;
+  /** The user record's bytes, base64. */
+  readonly data: string;
+}
+
+/**
+ * One object per poison record at a key derived from its position, so a redelivered
+ * record overwrites its own object instead of being stored (and counted) twice.
+ */
+export function deadLetterKey(p: PoisonRecord): string {
+  const day = new Date(p.approximateArrivalTimestamp * 1000).toISOString().slice(0, 10);
+  return `${DEAD_LETTER_PREFIX}dt=${day}/${p.shardId}/${p.sequenceNumber}-${p.subSequenceNumber ?? 0}.json`;
+}
+
+export function deadLetterDocument(p: PoisonRecord): DeadLetterDocument {
+  return {
+    reason: p.reason,
+    shardId: p.shardId,
+    sequenceNumber: p.sequenceNumber,
+    ...(p.subSequenceNumber === undefined ? {} : { subSequenceNumber: p.subSequenceNumber }),
+    partitionKey: p.partitionKey,
+    approximateArrivalTimestamp: new Date(p.approximateArrivalTimestamp * 1000).toISOString(),
+    data: p.data.toString('base64'),
+  };
+}
+
+export class DeadLetterStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(p: PoisonRecord): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: deadLetterKey(p),
+        Body: JSON.stringify(deadLetterDocument(p)),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+}

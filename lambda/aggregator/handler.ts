@@ -1,0 +1,73 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { dynamoDbClient, s3Client } from '../shared/aws-clients';
+import { AggregatesStore } from './aggregates-store';
+import { processBatch } from './batch-processor';
+import type { InputRecord } from './core';
+import { DeadLetterStore } from './dead-letter-store';
+import { readAggregatorEnv } from './env';
+
+const logger = new Logger({ serviceName: 'aggregator' });
+const metrics = new Metrics({ namespace: 'StreamingPipeline', serviceName: 'aggregator' });
+
+// Built on first use rather than at import, so a missing variable fails the invocation
+// with its name instead of failing the module load.
+let deps: { aggregates: AggregatesStore; deadLetters: DeadLetterStore; windowSeconds: number } | undefined;
+
+function dependencies(): NonNullable<typeof deps> {
+  if (deps === undefined) {
+    const env = readAggregatorEnv(process.env);
+    deps = {
+      aggregates: new AggregatesStore(dynamoDbClient(), env.tableName, {
+        windowSeconds: env.windowSeconds,
+        ttlDays: env.ttlDays,
+      }),
+      deadLetters: new DeadLetterStore(s3Client(), env.deadLetterBucket),
+      windowSeconds: env.windowSeconds,
+    };
+  }
+  return deps;
+}
+
+export function toInputRecords(event: KinesisStreamEvent): InputRecord[] {
+  return event.Records.map((r) => ({
+    // eventID is "<shardId>:<sequenceNumber>".
+    shardId: r.eventID.slice(0, r.eventID.indexOf(':')),
+    sequenceNumber: r.kinesis.sequenceNumber,
+    partitionKey: r.kinesis.partitionKey,
+    data: r.kinesis.data,
+    approximateArrivalTimestamp: r.kinesis.approximateArrivalTimestamp,
+  }));
+}
+
+export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+  const { aggregates, deadLetters, windowSeconds } = dependencies();
+  const result = await processBatch(toInputRecords(event), aggregates, deadLetters, {
+    windowSeconds,
+    onWriteError: (error, what) => logger.error('write failed after retries', { what, error }),
+  });
+  const s = result.stats;
+  metrics.addMetric('RecordsIn', MetricUnit.Count, s.records);
+  metrics.addMetric('UserRecords', MetricUnit.Count, s.userRecords);
+  metrics.addMetric('PoisonRecords', MetricUnit.Count, s.poisonRecords);
+  metrics.addMetric('AggregateWrites', MetricUnit.Count, s.aggregateWrites);
+  metrics.addMetric('ConditionalReplays', MetricUnit.Count, s.conditionalReplays);
+  metrics.addMetric('BatchLag', MetricUnit.Milliseconds, s.batchLagMs);
+  metrics.publishStoredMetrics();
+  if (s.poisonRecords > 0 || s.failedItems > 0 || s.failedPoisonWrites > 0 || s.conditionalReplays > 0) {
+    logger.info('batch', { ...s, failedSequenceNumbers: result.failedSequenceNumbers });
+  } else {
+    logger.debug('batch', { ...s });
+  }
+  const lowest = lowestSequenceNumber(result.failedSequenceNumbers);
+  return { batchItemFailures: lowest === undefined ? [] : [{ itemIdentifier: lowest }] };
+}
+
+function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
+  let lowest: string | undefined;
+  for (const s of sequenceNumbers) {
+    if (lowest === undefined || BigInt(s) < BigInt(lowest)) lowest = s;
+  }
+  return lowest;
+}

@@ -1,0 +1,153 @@
+/**
+ * Event contract v1: one JSON object per Kinesis user record.
+ * Shared by the aggregator, local mode, the load generator and the infrastructure.
+ */
+export interface PipelineEvent {
+  readonly eventId: string;
+  /** ISO-8601 with an offset, or epoch milliseconds. */
+  readonly eventTime: string | number;
+  readonly type: string;
+  readonly key: string;
+  /** Finite number, default 1. */
+  readonly value?: number;
+  readonly attributes?: Record<string, unknown>;
+}
+
+export const EVENT_LIMITS = {
+  eventIdMaxLength: 128,
+  keyMaxLength: 256,
+  /** Larger user records are poison: they would crowd a 6 MB Lambda batch and an OpenSearch bulk request. */
+  maxEventBytes: 256 * 1024,
+  /**
+   * |value| bound. With sums kept to SUM_DECIMALS places it holds every sum within
+   * DynamoDB's 38 significant digits, so an aggregate write is never refused for its number.
+   */
+  maxAbsValue: 1e15,
+  /** Smallest non-zero |value|: DynamoDB numbers stop at 1E-130. */
+  minAbsNonZeroValue: 1e-100,
+  /** Epoch-millisecond range whose ISO form has a four-digit year. */
+  minEventTimeMs: 0,
+  maxEventTimeMs: 253402300799999,
+} as const;
+
+export const TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+// C0 and C1 control characters, DEL included.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** A valid event reduced to what the aggregates need. */
+export interface ValidEvent {
+  readonly type: string;
+  readonly key: string;
+  readonly value: number;
+  readonly eventTimeMs: number;
+}
+
+export type Validation = { readonly ok: true; readonly event: ValidEvent } | { readonly ok: false; readonly reason: string };
+
+function invalid(reason: string): Validation {
+  return { ok: false, reason };
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Strict ISO-8601 with a mandatory offset. Date.parse alone would accept 2026-02-30
+ * by rolling it into March, so the calendar fields are checked here.
+ * Returns epoch milliseconds, or undefined when the text is not such a timestamp.
+ */
+export function parseIsoTimestamp(text: string): number | undefined {
+  const m = ISO_8601.exec(text);
+  if (m === null) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-9);
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const hh = Number(digits.slice(0, 2));
+    const mm = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (hh > 23 || mm > 59) return undefined;
+    offsetMinutes = sign * (hh * 60 + mm);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks a parsed JSON value against the event contract. The reason names the field,
+ * because it is stored with the poison record for whoever has to fix the producer.
+ */
+export function validateEvent(input: unknown): Validation {
+  if (!isPlainObject(input)) return invalid('event: must be a JSON object');
+  const { eventId, eventTime, type, key, value, attributes } = input;
+  if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > EVENT_LIMITS.eventIdMaxLength) {
+    return invalid(`eventId: required string of 1..${EVENT_LIMITS.eventIdMaxLength} characters`);
+  }
+  if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
+    return invalid(`type: required string matching ${TYPE_PATTERN.source}`);
+  }
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > EVENT_LIMITS.keyMaxLength ||
+    CONTROL_CHARACTERS.test(key)
+  ) {
+    return invalid(`key: required string of 1..${EVENT_LIMITS.keyMaxLength} characters without control characters`);
+  }
+  let eventTimeMs: number | undefined;
+  if (typeof eventTime === 'number') {
+    eventTimeMs = Number.isInteger(eventTime) ? eventTime : undefined;
+  } else if (typeof eventTime === 'string') {
+    eventTimeMs = parseIsoTimestamp(eventTime);
+  }
+  if (
+    eventTimeMs === undefined ||
+    eventTimeMs < EVENT_LIMITS.minEventTimeMs ||
+    eventTimeMs > EVENT_LIMITS.maxEventTimeMs
+  ) {
+    return invalid('eventTime: required ISO-8601 timestamp with offset, or integer epoch milliseconds, years 1970..9999');
+  }
+  let numeric = 1;
+  if (value !== undefined) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      Math.abs(value) > EVENT_LIMITS.maxAbsValue ||
+      (value !== 0 && Math.abs(value) < EVENT_LIMITS.minAbsNonZeroValue)
+    ) {
+      return invalid(
+        `value: optional finite number, 0 or ${EVENT_LIMITS.minAbsNonZeroValue} <= |value| <= ${EVENT_LIMITS.maxAbsValue}`,
+      );
+    }
+    numeric = value;
+  }
+  if (attributes !== undefined && !isPlainObject(attributes)) {
+    return invalid('attributes: optional JSON object');
+  }
+  return { ok: true, event: { type, key, value: numeric, eventTimeMs } };
+}
+
+/** Decimal places kept in `sum`; smaller fractions round away (count, min and max keep them). */
+export const SUM_DECIMALS = 6;
+
+/** Start of the UTC-aligned window holding the time, in epoch milliseconds. */
+export function windowStartMs(eventTimeMs: number, windowSeconds: number): number {
+  const width = windowSeconds * 1000;
+  return Math.floor(eventTimeMs / width) * width;
+}
