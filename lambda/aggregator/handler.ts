@@ -2,14 +2,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamoDbClient, s3Client } from '../shared/aws-clients';
+import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../shared/constants';
 import { AggregatesStore } from './aggregates-store';
 import { processBatch } from './batch-processor';
 import type { InputRecord } from './core';
 import { DeadLetterStore } from './dead-letter-store';
 import { readAggregatorEnv } from './env';
 
-const logger = new Logger({ serviceName: 'aggregator' });
-const metrics = new Metrics({ namespace: 'StreamingPipeline', serviceName: 'aggregator' });
+const logger = new Logger({ serviceName: AGGREGATOR_SERVICE });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: AGGREGATOR_SERVICE });
 
 // Built on first use rather than at import, so a missing variable fails the invocation
 // with its name instead of failing the module load.

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ConfigError, type PipelineConfig, loadConfig } from '../lib/config';
+import { PipelineStack } from '../lib/pipeline-stack';
+
+const app = new App();
+let config: PipelineConfig;
+try {
+  config = loadConfig((name) => app.node.tryGetContext(name), Object.keys(app.node.getAllContext()));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A config mistake is the user's to fix: say which setting, not where in our code it was found.
+  console.error(`Invalid config: ${error.message}`);
+  process.exit(1);
+}
+
+new PipelineStack(app, 'StreamingPipeline', {
+  stackName: `streaming-pipeline-${config.stage}`,
+  description: `Serverless streaming analytics pipeline (${config.stage})`,
+  config,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Tags.of(app).add('project', 'streaming-analytics-pipeline');
+Tags.of(app).add('stage', config.stage);
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

@@ -1,0 +1,3 @@
+/** CloudWatch namespace of the pipeline's custom metrics (Powertools EMF). */
+export const METRICS_NAMESPACE = 'StreamingPipeline';
+export const AGGREGATOR_SERVICE = 'aggregator';

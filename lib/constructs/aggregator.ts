@@ -1,0 +1,248 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import {
+  Architecture,
+  EventSourceMapping,
+  type IEventSourceDlq,
+  MetricType,
+  StartingPosition,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
+import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../../lambda/shared/constants';
+import { DEAD_LETTER_PREFIX } from '../../lambda/aggregator/dead-letter-store';
+import { newestNodeRuntime } from './node-runtime';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+export const KINESIS_READ_ACTIONS = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+];
+
+export interface AggregatorProps {
+  readonly stream: IStream;
+  readonly table: ITableV2;
+  /** Receives the dead-letter bucket's server access logs. */
+  readonly accessLogsBucket: IBucket;
+  /**
+   * @default 60
+   */
+  readonly windowSeconds?: number;
+  /**
+   * Days an aggregate item is kept after its window closes.
+   * @default 30
+   */
+  readonly ttlDays?: number;
+  /**
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /**
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Only above 1 when producers partition by the event key; lib/config.ts checks it.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * @default Duration.hours(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default RetentionDays.ONE_WEEK
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * How long poison records stay in the dead-letter bucket.
+   * @default Duration.days(14)
+   */
+  readonly deadLetterExpiry?: Duration;
+  /**
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The aggregator Lambda and its event source mapping on the stream, with the places a bad record
+ * can go: poison user records to the dead-letter bucket (written by the function), and batches that
+ * exhaust their retries to the on-failure queue (written by Lambda). Its role holds exactly what the
+ * code and the mapping call.
+ */
+export class Aggregator extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly eventSourceMapping: EventSourceMapping;
+  readonly failureQueue: IQueue;
+  readonly deadLetterBucket: IBucket;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: AggregatorProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const timeout = props.timeout ?? Duration.seconds(60);
+
+    this.failureQueue = new Queue(this, 'FailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    for (const rule of ['AwsSolutions::AwsSolutions-SQS3', 'Serverless::Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.failureQueue).acknowledge({
+        id: rule,
+        reason:
+          'This queue is the dead-letter destination of the Kinesis event source mapping (records of batches that exhausted their retries); a queue behind it would only move the same messages.',
+      });
+    }
+
+    this.deadLetterBucket = new Bucket(this, 'DeadLetterBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'dead-letter-bucket/',
+      lifecycleRules: [
+        { expiration: props.deadLetterExpiry ?? Duration.days(14), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_WEEK,
+      removalPolicy,
+    });
+
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Aggregator: reads the stream, writes aggregates, poison records and failed-batch notices',
+    });
+
+    const windowSeconds = props.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, 'lambda', 'aggregator', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: newestNodeRuntime(),
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: Tracing.ACTIVE,
+      description: 'Kinesis consumer keeping exactly-once running aggregates in DynamoDB',
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        DEAD_LETTER_BUCKET: this.deadLetterBucket.bucketName,
+        WINDOW_SECONDS: String(windowSeconds),
+        AGGREGATE_TTL_DAYS: String(props.ttlDays ?? 30),
+        POWERTOOLS_SERVICE_NAME: AGGREGATOR_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        format: OutputFormat.CJS,
+        // Bundle the SDK too: the function runs the versions package-lock.json pins, not the runtime's.
+        externalModules: [],
+      },
+    });
+
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: KINESIS_READ_ACTIONS, resources: [props.stream.streamArn] }),
+    );
+    if (props.stream.encryptionKey !== undefined) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.stream.encryptionKey.keyArn] }),
+      );
+    }
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [props.table.tableArn] }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.deadLetterBucket.arnForObjects(`${DEAD_LETTER_PREFIX}*`)],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    const onFailure: IEventSourceDlq = {
+      // Not SqsDlq: it would also grant GetQueueAttributes and GetQueueUrl, which the mapping does not call.
+      bind: () => ({ destination: this.failureQueue.queueArn }),
+    };
+    this.eventSourceMapping = new EventSourceMapping(this, 'EventSource', {
+      target: this.function,
+      eventSourceArn: props.stream.streamArn,
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: props.batchSize ?? 500,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      parallelizationFactor: props.parallelizationFactor ?? 1,
+      retryAttempts: props.retryAttempts ?? 10,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      onFailure,
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
+    });
+    // The mapping checks the role's stream permissions when it is created.
+    this.eventSourceMapping.node.addDependency(this.role);
+
+    const policy = this.role.node.findChild('DefaultPolicy');
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement names its resource.',
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.deadLetterBucket.node.defaultChild as CfnBucket)}.Arn>/${DEAD_LETTER_PREFIX}*]`,
+      reason:
+        'Each poison record is one object whose key is made from its shard position at run time; the grant is PutObject only, limited to the poison/ prefix.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        'Stream-invoked: a function DLQ applies to asynchronous invocations only. Failed batches go to the event source mapping\'s on-failure SQS queue, poison records to the dead-letter bucket.',
+    });
+  }
+}

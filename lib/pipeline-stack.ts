@@ -1,0 +1,66 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from './config';
+import { AccessLogsBucket } from './constructs/access-logs-bucket';
+import { AggregatesTable } from './constructs/aggregates-table';
+import { Aggregator } from './constructs/aggregator';
+import { IngestStream } from './constructs/ingest-stream';
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: PipelineConfig;
+}
+
+/** Composition only: each concern lives in its construct under lib/constructs. */
+export class PipelineStack extends Stack {
+  readonly ingest: IngestStream;
+  readonly aggregates: AggregatesTable;
+  readonly aggregator: Aggregator;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const c = props.config;
+    const removalPolicy = c.removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { removalPolicy });
+    this.ingest = new IngestStream(this, 'Ingest', {
+      mode: c.stream.mode,
+      shardCount: c.stream.shardCount,
+      retention: Duration.hours(c.stream.retentionHours),
+      encryption: c.stream.encryption,
+      removalPolicy,
+    });
+    this.aggregates = new AggregatesTable(this, 'Aggregates', { removalPolicy });
+    this.aggregator = new Aggregator(this, 'Aggregator', {
+      stream: this.ingest.stream,
+      table: this.aggregates.table,
+      accessLogsBucket: accessLogs.bucket,
+      windowSeconds: c.aggregates.windowSeconds,
+      ttlDays: c.aggregates.ttlDays,
+      batchSize: c.aggregator.batchSize,
+      maxBatchingWindow: Duration.seconds(c.aggregator.maxBatchingWindowSeconds),
+      parallelizationFactor: c.aggregator.parallelizationFactor,
+      retryAttempts: c.aggregator.retryAttempts,
+      maxRecordAge: Duration.seconds(c.aggregator.maxRecordAgeSeconds),
+      memorySize: c.aggregator.memoryMb,
+      timeout: Duration.seconds(c.aggregator.timeoutSeconds),
+      logRetention: c.aggregator.logRetentionDays as RetentionDays,
+      deadLetterExpiry: Duration.days(c.deadLetter.expireDays),
+      removalPolicy,
+    });
+
+    if (c.stream.encryption === 'customer-managed') {
+      Validations.of(this.ingest.stream).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-KDS3',
+        reason: 'stream.encryption=customer-managed was chosen in config: a key of the stack, whose use is audited, over aws/kinesis.',
+      });
+    }
+
+    new CfnOutput(this, 'StreamName', { value: this.ingest.stream.streamName });
+    new CfnOutput(this, 'StreamArn', { value: this.ingest.stream.streamArn });
+    new CfnOutput(this, 'AggregatesTableName', { value: this.aggregates.table.tableName });
+    new CfnOutput(this, 'DeadLetterBucketName', { value: this.aggregator.deadLetterBucket.bucketName });
+    new CfnOutput(this, 'FailureQueueUrl', { value: this.aggregator.failureQueue.queueUrl });
+    new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });
+  }
+}
