@@ -169,6 +169,8 @@ export class Aggregator extends Construct {
         POWERTOOLS_SERVICE_NAME: AGGREGATOR_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Stack traces in the logs point at the TypeScript sources.
+        NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
         minify: true,
