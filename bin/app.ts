@@ -7,7 +7,10 @@ import { PipelineStack } from '../lib/pipeline-stack';
 const app = new App();
 let config: PipelineConfig;
 try {
-  config = loadConfig((name) => app.node.tryGetContext(name), Object.keys(app.node.getAllContext()));
+  config = loadConfig(
+    (name) => app.node.tryGetContext(name),
+    Object.keys(app.node.getAllContext() as Record<string, unknown>),
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // A config mistake is the user's to fix: say which setting, not where in our code it was found.

@@ -122,7 +122,7 @@ function coerce(path: string, raw: unknown, like: unknown): unknown {
 
 /** Every leaf of the profile can be overridden by a context key of its dotted path, e.g. `-c aggregator.batchSize=100`. */
 function applyOverrides(base: PipelineConfig, read: ContextReader): PipelineConfig {
-  const out = structuredClone(base) as unknown as Record<string, Record<string, unknown> | unknown>;
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
   for (const [section, value] of Object.entries(base)) {
     if (typeof value !== 'object' || value === null) {
       if (section === 'stage') continue;
@@ -208,7 +208,8 @@ export function loadConfig(read: ContextReader, contextKeys: readonly string[] =
     const [section, field, ...rest] = name.split('.');
     if (!(section in dev) || section === 'stage') continue;
     const value = (dev as unknown as Record<string, unknown>)[section];
-    const known = typeof value === 'object' && value !== null ? field in value && rest.length === 0 : field === undefined;
+    const known =
+      typeof value === 'object' && value !== null ? field in value && rest.length === 0 : field === undefined;
     if (!known) throw new ConfigError(`${name}: no such setting; see the config reference in the README`);
   }
   const stage = read('stage') ?? 'dev';

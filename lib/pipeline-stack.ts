@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
@@ -44,7 +43,7 @@ export class PipelineStack extends Stack {
       maxRecordAge: Duration.seconds(c.aggregator.maxRecordAgeSeconds),
       memorySize: c.aggregator.memoryMb,
       timeout: Duration.seconds(c.aggregator.timeoutSeconds),
-      logRetention: c.aggregator.logRetentionDays as RetentionDays,
+      logRetention: c.aggregator.logRetentionDays,
       deadLetterExpiry: Duration.days(c.deadLetter.expireDays),
       removalPolicy,
     });
@@ -52,7 +51,8 @@ export class PipelineStack extends Stack {
     if (c.stream.encryption === 'customer-managed') {
       Validations.of(this.ingest.stream).acknowledge({
         id: 'AwsSolutions::AwsSolutions-KDS3',
-        reason: 'stream.encryption=customer-managed was chosen in config: a key of the stack, whose use is audited, over aws/kinesis.',
+        reason:
+          'stream.encryption=customer-managed was chosen in config: a key of the stack, whose use is audited, over aws/kinesis.',
       });
     }
 

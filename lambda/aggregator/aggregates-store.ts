@@ -162,9 +162,7 @@ export class AggregatesStore {
         }
       }
     }
-    throw new Error(
-      `aggregate ${pk} @ ${windowStart}: still contended after ${this.maxAttempts} conditional attempts`,
-    );
+    throw new Error(`aggregate ${pk} @ ${windowStart}: still contended after ${this.maxAttempts} conditional attempts`);
   }
 
   private async read(

@@ -34,8 +34,7 @@ export const TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 // C0 and C1 control characters, DEL included.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
 
 /** A valid event reduced to what the aggregates need. */
 export interface ValidEvent {
@@ -45,7 +44,8 @@ export interface ValidEvent {
   readonly eventTimeMs: number;
 }
 
-export type Validation = { readonly ok: true; readonly event: ValidEvent } | { readonly ok: false; readonly reason: string };
+export type Validation =
+  { readonly ok: true; readonly event: ValidEvent } | { readonly ok: false; readonly reason: string };
 
 function invalid(reason: string): Validation {
   return { ok: false, reason };
@@ -121,7 +121,9 @@ export function validateEvent(input: unknown): Validation {
     eventTimeMs < EVENT_LIMITS.minEventTimeMs ||
     eventTimeMs > EVENT_LIMITS.maxEventTimeMs
   ) {
-    return invalid('eventTime: required ISO-8601 timestamp with offset, or integer epoch milliseconds, years 1970..9999');
+    return invalid(
+      'eventTime: required ISO-8601 timestamp with offset, or integer epoch milliseconds, years 1970..9999',
+    );
   }
   let numeric = 1;
   if (value !== undefined) {

@@ -13,7 +13,14 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
@@ -131,7 +138,10 @@ export class Aggregator extends Construct {
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: 'dead-letter-bucket/',
       lifecycleRules: [
-        { expiration: props.deadLetterExpiry ?? Duration.days(14), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          expiration: props.deadLetterExpiry ?? Duration.days(14),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
       ],
       removalPolicy,
       autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
@@ -244,7 +254,7 @@ export class Aggregator extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'Serverless::Serverless-LambdaDLQ',
       reason:
-        'Stream-invoked: a function DLQ applies to asynchronous invocations only. Failed batches go to the event source mapping\'s on-failure SQS queue, poison records to the dead-letter bucket.',
+        "Stream-invoked: a function DLQ applies to asynchronous invocations only. Failed batches go to the event source mapping's on-failure SQS queue, poison records to the dead-letter bucket.",
     });
   }
 }

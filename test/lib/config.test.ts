@@ -44,11 +44,20 @@ describe('loadConfig', () => {
     [{ 'aggregator.batchSize': 10_001 }, /^aggregator\.batchSize: must be an integer from 1 to 10000/],
     [{ 'aggregator.maxBatchingWindowSeconds': 301 }, /^aggregator\.maxBatchingWindowSeconds:/],
     [{ 'aggregator.parallelizationFactor': 11 }, /^aggregator\.parallelizationFactor: must be an integer from 1 to 10/],
-    [{ 'aggregator.parallelizationFactor': 2 }, /^aggregator\.parallelizationFactor: above 1 needs aggregator\.partitionKeyIsAggregateKey=true/],
+    [
+      { 'aggregator.parallelizationFactor': 2 },
+      /^aggregator\.parallelizationFactor: above 1 needs aggregator\.partitionKeyIsAggregateKey=true/,
+    ],
     [{ 'aggregator.retryAttempts': -1 }, /^aggregator\.retryAttempts: must be an integer from 0 to 10000/],
     [{ 'aggregator.maxRecordAgeSeconds': -1 }, /^aggregator\.maxRecordAgeSeconds: must be an integer from 60/],
-    [{ 'aggregator.maxRecordAgeSeconds': 200_000 }, /^aggregator\.maxRecordAgeSeconds: 200000 exceeds the stream's retention of 24 hours/],
-    [{ 'aggregator.partitionKeyIsAggregateKey': 'yes' }, /^aggregator\.partitionKeyIsAggregateKey: expected true or false/],
+    [
+      { 'aggregator.maxRecordAgeSeconds': 200_000 },
+      /^aggregator\.maxRecordAgeSeconds: 200000 exceeds the stream's retention of 24 hours/,
+    ],
+    [
+      { 'aggregator.partitionKeyIsAggregateKey': 'yes' },
+      /^aggregator\.partitionKeyIsAggregateKey: expected true or false/,
+    ],
     [{ 'aggregator.logRetentionDays': 10 }, /^aggregator\.logRetentionDays: must be one of 1, 3, 5/],
     [{ 'aggregator.memoryMb': 64 }, /^aggregator\.memoryMb:/],
     [{ 'aggregator.timeoutSeconds': 901 }, /^aggregator\.timeoutSeconds:/],

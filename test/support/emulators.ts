@@ -34,7 +34,7 @@ export async function startDynalite(): Promise<Emulator> {
 export async function startS3rver(): Promise<Emulator> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-  const { port } = (await server.run()) as AddressInfo;
+  const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: async () => {

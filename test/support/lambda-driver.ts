@@ -27,9 +27,7 @@ export async function deliver(
       continue;
     }
     redeliveries++;
-    const lowest = batchItemFailures
-      .map((f) => BigInt(f.itemIdentifier))
-      .reduce((a, b) => (a < b ? a : b));
+    const lowest = batchItemFailures.map((f) => BigInt(f.itemIdentifier)).reduce((a, b) => (a < b ? a : b));
     const index = batch.findIndex((r) => BigInt(r.sequenceNumber) === lowest);
     if (index < 0) throw new Error(`reported ${lowest} is not in the batch`);
     position += index;

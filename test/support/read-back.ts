@@ -7,7 +7,9 @@ export async function readAggregates(client: DynamoDBClient, tableName: string):
   const out = new Map<string, Expected>();
   let start: Record<string, never> | undefined;
   do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     for (const item of page.Items ?? []) {
       out.set(`${item.type.S}#${item.key.S}@${item.windowStart.S}`, {
         count: Number(item.count.N),
@@ -25,7 +27,9 @@ export async function readObjects(client: S3Client, bucket: string, prefix = '')
   const out = new Map<string, string>();
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) {
       const body = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
       out.set(o.Key!, await body.Body!.transformToString());

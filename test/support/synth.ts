@@ -24,8 +24,9 @@ export interface ValidationReport {
 }
 
 /** The feature flags in cdk.json, which the CLI passes to the app as context. */
-const FEATURE_FLAGS = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+const FEATURE_FLAGS = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 /**
  * Synthesizes the pipeline as bin/app.ts does, cdk-nag packs included (synth throws on any
@@ -38,7 +39,7 @@ export function synthPipeline(context: Record<string, unknown> = {}, options: { 
     context: {
       ...FEATURE_FLAGS,
       ...context,
-      ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...(options.bundle === true ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
   const config = loadConfig((name) => app.node.tryGetContext(name), Object.keys(context));

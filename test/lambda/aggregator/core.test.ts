@@ -13,7 +13,14 @@ const MINUTE = Date.UTC(2026, 10, 23, 9, 44);
 
 function event(i: number, extra: Record<string, unknown> = {}): Buffer {
   return Buffer.from(
-    JSON.stringify({ eventId: `e-${i}`, eventTime: MINUTE + i * 1000, type: 'click', key: `k${i % 3}`, value: i, ...extra }),
+    JSON.stringify({
+      eventId: `e-${i}`,
+      eventTime: MINUTE + i * 1000,
+      type: 'click',
+      key: `k${i % 3}`,
+      value: i,
+      ...extra,
+    }),
   );
 }
 
@@ -56,13 +63,19 @@ describe('decodeBatch', () => {
   });
 
   it('mixes KPL and plain records in one batch', () => {
-    const aggregated = kplAggregate([0, 1].map((i) => ({ partitionKey: 'k', data: event(i) })), 2);
+    const aggregated = kplAggregate(
+      [0, 1].map((i) => ({ partitionKey: 'k', data: event(i) })),
+      2,
+    );
     const batch = decodeBatch(inputs([...aggregated, { partitionKey: 'k', data: event(2) }]), 60);
     expect(batch.events.map((e) => e.value)).toEqual([0, 1, 2]);
   });
 
   it('turns a KPL record with a broken checksum into one poison record, whole', () => {
-    const [aggregated] = kplAggregate([0, 1].map((i) => ({ partitionKey: 'k', data: event(i) })), 2);
+    const [aggregated] = kplAggregate(
+      [0, 1].map((i) => ({ partitionKey: 'k', data: event(i) })),
+      2,
+    );
     const damaged = Buffer.from(aggregated.data);
     damaged[damaged.length - 1] ^= 0xff;
     const batch = decodeBatch(inputs([{ partitionKey: 'k', data: damaged }]), 60);

@@ -5,7 +5,11 @@ const base = { eventId: 'e-1', eventTime: '2026-11-23T09:44:12.345Z', type: 'pag
 
 describe('validateEvent', () => {
   it.each([
-    ['a minimal event', base, { type: 'page_view', key: 'user-1', value: 1, eventTimeMs: Date.UTC(2026, 10, 23, 9, 44, 12, 345) }],
+    [
+      'a minimal event',
+      base,
+      { type: 'page_view', key: 'user-1', value: 1, eventTimeMs: Date.UTC(2026, 10, 23, 9, 44, 12, 345) },
+    ],
     ['an explicit value', { ...base, value: -12.5 }, { value: -12.5 }],
     ['value zero', { ...base, value: 0 }, { value: 0 }],
     ['epoch milliseconds', { ...base, eventTime: 1_795_427_040_000 }, { eventTimeMs: 1_795_427_040_000 }],
@@ -67,12 +71,15 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp(text)).toBe(expected);
   });
 
-  it.each(['2025-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-23 09:44:00Z', '2026-11-23T09:60:00Z', 'yesterday'])(
-    'refuses %s',
-    (text) => {
-      expect(parseIsoTimestamp(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2025-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-11-23 09:44:00Z',
+    '2026-11-23T09:60:00Z',
+    'yesterday',
+  ])('refuses %s', (text) => {
+    expect(parseIsoTimestamp(text)).toBeUndefined();
+  });
 });
 
 describe('windowStartMs', () => {

@@ -8,7 +8,11 @@ let prod: Synthesized;
 
 beforeAll(() => {
   dev = synthPipeline();
-  prod = synthPipeline({ stage: 'prod', 'aggregator.partitionKeyIsAggregateKey': true, 'aggregator.parallelizationFactor': 2 });
+  prod = synthPipeline({
+    stage: 'prod',
+    'aggregator.partitionKeyIsAggregateKey': true,
+    'aggregator.parallelizationFactor': 2,
+  });
 });
 
 function ids(s: Synthesized): Record<string, string> {
@@ -19,7 +23,9 @@ function ids(s: Synthesized): Record<string, string> {
     queue: id('AWS::SQS::Queue'),
     role: Object.keys(s.template.findResources('AWS::IAM::Role')).find((k) => k.startsWith('AggregatorRole'))!,
     logGroup: id('AWS::Logs::LogGroup'),
-    deadLetterBucket: Object.keys(s.template.findResources('AWS::S3::Bucket')).find((k) => k.startsWith('AggregatorDeadLetter'))!,
+    deadLetterBucket: Object.keys(s.template.findResources('AWS::S3::Bucket')).find((k) =>
+      k.startsWith('AggregatorDeadLetter'),
+    )!,
     accessLogsBucket: Object.keys(s.template.findResources('AWS::S3::Bucket')).find((k) => k.startsWith('AccessLogs'))!,
   };
 }
@@ -54,7 +60,9 @@ describe('Aggregator event source mapping', () => {
   });
 
   it('is created after the role policy that lets it read the stream', () => {
-    const esm = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping'))[0] as { DependsOn: string[] };
+    const esm = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      DependsOn: string[];
+    };
     expect(esm.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AggregatorRoleDefaultPolicy/)]));
   });
 });
@@ -140,7 +148,10 @@ describe('Aggregator role', () => {
 
 describe('Aggregator failure queue and dead-letter bucket', () => {
   it('encrypts the on-failure queue and refuses non-TLS access to it', () => {
-    dev.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    dev.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
     dev.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readAggregatorEnv } from '../../../lambda/aggregator/env';
+import {
+  type Emulator,
+  TEST_CREDENTIALS,
+  createAggregatesTable,
+  createBucket,
+  startDynalite,
+  startS3rver,
+  testDynamoDb,
+  testS3,
+  uniqueName,
+} from '../../support/emulators';
+import { generateEvents } from '../../support/events';
+import { kinesisEvent, kplAggregate, streamRecords } from '../../support/kinesis-events';
+import { readAggregates, readObjects } from '../../support/read-back';
+
+let dynamo: Emulator;
+let s3: Emulator;
+let table: string;
+let bucket: string;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
+  table = uniqueName('handler-aggregates');
+  bucket = uniqueName('handler-dead-letter');
+  await createAggregatesTable(testDynamoDb(dynamo.endpoint), table);
+  await createBucket(testS3(s3.endpoint), bucket);
+});
+
+afterAll(async () => {
+  process.env = saved;
+  await Promise.all([dynamo?.close(), s3?.close()]);
+});
+
+beforeEach(() => {
+  vi.resetModules();
+  process.env = {
+    ...saved,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    TABLE_NAME: table,
+    DEAD_LETTER_BUCKET: bucket,
+    WINDOW_SECONDS: '60',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  };
+});
+
+describe('handler', () => {
+  it('runs against the endpoints in the standard SDK variables, with no code change', async () => {
+    const stdout: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+    const { handler } = await import('../../../lambda/aggregator/handler');
+    const { payloads, expected, poison } = generateEvents(31, 300, { poisonRate: 0.05 });
+    const plain = streamRecords(payloads.slice(0, 150));
+    const aggregated = streamRecords(kplAggregate(payloads.slice(150), 25)).map((r, i) => ({
+      ...r,
+      sequenceNumber: (BigInt(plain[plain.length - 1].sequenceNumber) + BigInt(i + 1)).toString(),
+    }));
+    const result = await handler(kinesisEvent([...plain, ...aggregated]));
+    write.mockRestore();
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(await readAggregates(testDynamoDb(dynamo.endpoint), table)).toEqual(expected);
+    expect((await readObjects(testS3(s3.endpoint), bucket, 'poison/')).size).toBe(poison);
+
+    const emf = stdout
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string }[] } } & Record<string, number>,
+      );
+    expect(emf).toHaveLength(1);
+    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('StreamingPipeline');
+    expect(emf[0]).toMatchObject({
+      service: 'aggregator',
+      RecordsIn: plain.length + aggregated.length,
+      UserRecords: 300,
+      PoisonRecords: poison,
+    });
+    expect(emf[0].AggregateWrites).toBeGreaterThan(0);
+    expect(emf[0].ConditionalReplays).toBe(0);
+    expect(emf[0].BatchLag).toBeGreaterThan(0);
+  });
+
+  it('fails the invocation naming a missing variable', async () => {
+    delete process.env.TABLE_NAME;
+    const { handler } = await import('../../../lambda/aggregator/handler');
+    await expect(handler(kinesisEvent([]))).rejects.toThrow('TABLE_NAME: required environment variable is not set');
+  });
+});
+
+describe('readAggregatorEnv', () => {
+  it('reads the contract variables with their defaults', () => {
+    expect(readAggregatorEnv({ TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b' })).toEqual({
+      tableName: 't',
+      deadLetterBucket: 'b',
+      windowSeconds: 60,
+      ttlDays: 30,
+    });
+  });
+
+  it.each([
+    [{ DEAD_LETTER_BUCKET: 'b' }, 'TABLE_NAME'],
+    [{ TABLE_NAME: 't' }, 'DEAD_LETTER_BUCKET'],
+    [
+      { TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b', WINDOW_SECONDS: 'soon' },
+      'WINDOW_SECONDS: must be a positive integer',
+    ],
+    [
+      { TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b', AGGREGATE_TTL_DAYS: '-2' },
+      'AGGREGATE_TTL_DAYS: must be a positive integer',
+    ],
+  ])('refuses %j naming %s', (env, message) => {
+    expect(() => readAggregatorEnv(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { normalizedTemplate, synthPipeline } from '../support/synth';
+
+const PROFILES = [
+  ['dev', {}],
+  ['prod', { stage: 'prod' }],
+  [
+    'prod, provisioned, own stream key',
+    { stage: 'prod', 'stream.mode': 'provisioned', 'stream.encryption': 'customer-managed' },
+  ],
+] as const;
+
+describe('PipelineStack', () => {
+  it.each(PROFILES)('synthesizes %s with no cdk-nag finding left open in either pack', (_name, context) => {
+    const { report } = synthPipeline(context);
+    expect(report.pluginReports.map((p) => p.pluginName).sort()).toEqual(['AwsSolutions', 'Serverless']);
+    for (const plugin of report.pluginReports) {
+      expect(plugin.violations, plugin.pluginName).toEqual([]);
+      expect(plugin.conclusion).toBe('success');
+      for (const acknowledged of plugin.suppressedViolations) {
+        // Each acknowledgement is for one resource and says why.
+        expect(acknowledged.violatingConstructs).toHaveLength(1);
+        expect(acknowledged.reason.length).toBeGreaterThan(40);
+      }
+    }
+  });
+
+  it('acknowledges only the findings that the design explains', () => {
+    const { report } = synthPipeline();
+    const acknowledged = report.pluginReports
+      .flatMap((p) => p.suppressedViolations)
+      .map((v) => `${v.ruleName} @ ${v.violatingConstructs[0].constructPath}`)
+      .sort();
+    expect(acknowledged).toEqual([
+      'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<AggregatorDeadLetterBucket5BA31173.Arn>/poison/*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
+      'AwsSolutions-SQS3 @ StreamingPipeline/Aggregator/FailureQueue/Resource',
+      'Serverless-LambdaDLQ @ StreamingPipeline/Aggregator/Function/Resource',
+      'Serverless-SQSRedrivePolicy @ StreamingPipeline/Aggregator/FailureQueue/Resource',
+    ]);
+  });
+
+  it('destroys everything in dev and retains every stateful resource in prod', () => {
+    const statefulTypes = [
+      'AWS::Kinesis::Stream',
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::S3::Bucket',
+      'AWS::SQS::Queue',
+      'AWS::Logs::LogGroup',
+    ];
+    for (const [context, policy] of [
+      [{}, 'Delete'],
+      [{ stage: 'prod' }, 'Retain'],
+    ] as const) {
+      const resources = synthPipeline(context).template.toJSON().Resources as Record<
+        string,
+        { Type: string; DeletionPolicy?: string }
+      >;
+      const stateful = Object.entries(resources).filter(([, r]) => statefulTypes.includes(r.Type));
+      expect(stateful.length).toBeGreaterThanOrEqual(statefulTypes.length);
+      for (const [id, r] of stateful) expect(r.DeletionPolicy ?? 'Delete', id).toBe(policy);
+      const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
+      expect(autoDelete).toHaveLength(policy === 'Delete' ? 2 : 0);
+    }
+  });
+
+  it('outputs what the dashboard, the load generator and an operator need', () => {
+    const outputs = Object.keys(synthPipeline().template.toJSON().Outputs as object);
+    expect(outputs.sort()).toEqual(
+      [
+        'AggregatesTableName',
+        'AggregatorFunctionName',
+        'DeadLetterBucketName',
+        'FailureQueueUrl',
+        'StreamArn',
+        'StreamName',
+      ].sort(),
+    );
+  });
+
+  it('hard-codes no physical names', () => {
+    const resources = synthPipeline().template.toJSON().Resources as Record<
+      string,
+      { Properties?: Record<string, unknown> }
+    >;
+    for (const r of Object.values(resources)) {
+      for (const name of ['TableName', 'BucketName', 'QueueName', 'FunctionName', 'Name', 'LogGroupName', 'RoleName']) {
+        const value = r.Properties?.[name];
+        if (value !== undefined) expect(typeof value, name).not.toBe('string');
+      }
+    }
+  });
+
+  it('matches the dev snapshot, asset hashes aside', () => {
+    expect(normalizedTemplate(synthPipeline().template)).toMatchSnapshot();
+  });
+});
