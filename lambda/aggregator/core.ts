@@ -50,7 +50,14 @@ const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 const KPL_CHECKSUM_BYTES = 16;
 
 function isKplAggregated(bytes: Buffer): boolean {
-  return bytes.length > KPL_MAGIC.length + KPL_CHECKSUM_BYTES && bytes.subarray(0, 4).equals(KPL_MAGIC);
+  // Byte by byte: a subarray per record would cost a Buffer allocation on the hot path.
+  return (
+    bytes.length > KPL_MAGIC.length + KPL_CHECKSUM_BYTES &&
+    bytes[0] === KPL_MAGIC[0] &&
+    bytes[1] === KPL_MAGIC[1] &&
+    bytes[2] === KPL_MAGIC[2] &&
+    bytes[3] === KPL_MAGIC[3]
+  );
 }
 
 function hasValidKplChecksum(bytes: Buffer): boolean {
@@ -89,10 +96,12 @@ function classify(bytes: Buffer): Validation {
   if (bytes.length > EVENT_LIMITS.maxEventBytes) {
     return { ok: false, reason: `record: ${bytes.length} bytes, over the ${EVENT_LIMITS.maxEventBytes}-byte limit` };
   }
-  if (!isUtf8(bytes)) return { ok: false, reason: 'record: not valid UTF-8' };
+  const text = bytes.toString('utf8');
+  // Decoding turns invalid UTF-8 into U+FFFD; only then is the full check worth its pass over the bytes.
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ok: false, reason: 'record: not valid UTF-8' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'record: not JSON' };
   }
@@ -225,20 +234,25 @@ function summarize(
  * aggregate item rather than per record. Deltas come out in the order of their first event.
  */
 export function preAggregate(events: readonly DecodedEvent[]): AggregateDelta[] {
-  const groups = new Map<string, Accumulator>();
+  // Nested maps rather than one map on a composite string: no string is built per event.
+  const byType = new Map<string, Map<string, Map<number, Accumulator>>>();
+  const groups: Accumulator[] = [];
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    const id = `${e.windowStartMs}\u0000${e.type}\u0000${e.key}`;
-    const group = groups.get(id);
+    let byKey = byType.get(e.type);
+    if (byKey === undefined) byType.set(e.type, (byKey = new Map()));
+    let byWindow = byKey.get(e.key);
+    if (byWindow === undefined) byKey.set(e.key, (byWindow = new Map()));
+    const group = byWindow.get(e.windowStartMs);
     if (group === undefined) {
-      groups.set(id, { type: e.type, key: e.key, windowStartMs: e.windowStartMs, entries: [i] });
+      const created = { type: e.type, key: e.key, windowStartMs: e.windowStartMs, entries: [i] };
+      byWindow.set(e.windowStartMs, created);
+      groups.push(created);
     } else {
       group.entries.push(i);
     }
   }
-  const deltas: AggregateDelta[] = [];
-  for (const g of groups.values()) deltas.push(toDelta(events, g.type, g.key, g.windowStartMs, g.entries));
-  return deltas;
+  return groups.map((g) => toDelta(events, g.type, g.key, g.windowStartMs, g.entries));
 }
 
 function toDelta(

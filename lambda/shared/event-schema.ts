@@ -51,8 +51,11 @@ function invalid(reason: string): Validation {
   return { ok: false, reason };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 /**
@@ -71,7 +74,7 @@ export function parseIsoTimestamp(text: string): number | undefined {
   const second = m[6] === undefined ? 0 : Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-9);
+  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
   let offsetMinutes = 0;
   const zone = m[8];
   if (zone !== 'Z') {
@@ -83,6 +86,16 @@ export function parseIsoTimestamp(text: string): number | undefined {
     offsetMinutes = sign * (hh * 60 + mm);
   }
   return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
+// A stream carries few distinct types, so their check is remembered (bounded, for hostile input).
+const validTypes = new Set<string>();
+
+function isValidType(type: string): boolean {
+  if (validTypes.has(type)) return true;
+  if (!TYPE_PATTERN.test(type)) return false;
+  if (validTypes.size < 10_000) validTypes.add(type);
+  return true;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -99,7 +112,7 @@ export function validateEvent(input: unknown): Validation {
   if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > EVENT_LIMITS.eventIdMaxLength) {
     return invalid(`eventId: required string of 1..${EVENT_LIMITS.eventIdMaxLength} characters`);
   }
-  if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
+  if (typeof type !== 'string' || !isValidType(type)) {
     return invalid(`type: required string matching ${TYPE_PATTERN.source}`);
   }
   if (
