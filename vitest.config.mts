@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Synth bundles Lambda code with esbuild; two workers keep a 2-core machine responsive.
     maxWorkers: 2,
+    // CI never rewrites snapshots: a missing or changed one fails the run.
+    update: false,
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-artifacts/vitest.json' },
   },
 });

@@ -240,9 +240,15 @@ export function preAggregate(events: readonly DecodedEvent[]): AggregateDelta[] 
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     let byKey = byType.get(e.type);
-    if (byKey === undefined) byType.set(e.type, (byKey = new Map()));
+    if (byKey === undefined) {
+      byKey = new Map<string, Map<number, Accumulator>>();
+      byType.set(e.type, byKey);
+    }
     let byWindow = byKey.get(e.key);
-    if (byWindow === undefined) byKey.set(e.key, (byWindow = new Map()));
+    if (byWindow === undefined) {
+      byWindow = new Map<number, Accumulator>();
+      byKey.set(e.key, byWindow);
+    }
     const group = byWindow.get(e.windowStartMs);
     if (group === undefined) {
       const created = { type: e.type, key: e.key, windowStartMs: e.windowStartMs, entries: [i] };
