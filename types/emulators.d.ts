@@ -28,3 +28,17 @@ declare module 's3rver' {
     close(): Promise<void>;
   }
 }
+
+declare module 'kinesalite' {
+  import type { Server } from 'node:http';
+  interface KinesaliteOptions {
+    path?: string;
+    createStreamMs?: number;
+    deleteStreamMs?: number;
+    updateStreamMs?: number;
+    shardLimit?: number;
+    ssl?: boolean;
+  }
+  function kinesalite(options?: KinesaliteOptions): Server;
+  export default kinesalite;
+}

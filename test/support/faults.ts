@@ -46,14 +46,5 @@ export function injectFaults(client: DynamoDBClient | S3Client, plan: FaultPlan)
   );
 }
 
-/** Deterministic PRNG (mulberry32) so a failing schedule can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so that a failing schedule can be replayed from its seed. */
+export { seededRandom as seeded } from '../../loadgen/random';

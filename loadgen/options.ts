@@ -1,0 +1,170 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
+import { parseIsoTimestamp } from '../lambda/shared/event-schema';
+import { DEFAULT_KEYS, SCENARIOS, type ScenarioName } from './scenarios';
+
+export interface LoadgenOptions {
+  readonly stream: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly scenario: ScenarioName;
+  readonly rate: number;
+  readonly durationMs?: number;
+  readonly count?: number;
+  readonly keys: number;
+  readonly seed: number;
+  readonly kpl: boolean;
+  readonly expect?: string;
+  readonly poison: number;
+  readonly json: boolean;
+  readonly concurrency: number;
+  readonly windowSeconds: number;
+  /** Event time of the first event, epoch ms. */
+  readonly startMs: number;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickstream|iot|logs --rate N (--duration 60s | --count N)
+  [--endpoint URL] [--region R] [--keys N] [--seed S] [--kpl] [--poison RATE] [--expect FILE] [--json]
+  [--concurrency N] [--window-seconds N] [--start ISO-8601]
+
+  --stream          Kinesis stream name (required)
+  --scenario        clickstream, iot or logs (required)
+  --rate            events per second, held by a token bucket and lowered while the stream throttles
+  --duration        how long to send: 500ms, 60s, 5m, 1h (or plain seconds)
+  --count           how many events to send (instead of --duration)
+  --endpoint        Kinesis endpoint, e.g. http://127.0.0.1:4567 for local mode
+  --region          AWS region (default: AWS_REGION, else us-east-1)
+  --keys            key cardinality (default: clickstream 1000, iot 200, logs 40)
+  --seed            same seed, same events (default 1)
+  --kpl             pack user records into KPL-aggregated records
+  --poison          share of records that break the event contract, 0..1 (default 0)
+  --expect          write the exact aggregates of the valid events accepted to this file
+  --json            print the summary as JSON
+  --concurrency     PutRecords calls in flight (default 8)
+  --window-seconds  aggregate window for --expect (default ${DEFAULT_WINDOW_SECONDS})
+  --start           event time of the first event (default: now)`;
+
+function positiveNumber(flag: string, raw: string | undefined, integer: boolean): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${flag}: expected a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** `500ms`, `60s`, `5m`, `1h`, or plain seconds. */
+export function parseDuration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (m === null || Number(m[1]) <= 0) {
+    throw new UsageError(`--duration: expected a positive duration such as 500ms, 60s, 5m or 1h, got "${raw}"`);
+  }
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+export function parseOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  now = Date.now(),
+): LoadgenOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stream: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        scenario: { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        count: { type: 'string' },
+        keys: { type: 'string' },
+        seed: { type: 'string' },
+        kpl: { type: 'boolean' },
+        expect: { type: 'string' },
+        poison: { type: 'string' },
+        json: { type: 'boolean' },
+        concurrency: { type: 'string' },
+        'window-seconds': { type: 'string' },
+        start: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs names the flag already ("Unknown option '--rat'").
+    throw new UsageError((error as Error).message);
+  }
+  const str = (name: string): string | undefined => values[name] as string | undefined;
+
+  const stream = str('stream');
+  if (stream === undefined || stream === '') throw new UsageError('--stream: required, the Kinesis stream name');
+  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(stream)) {
+    throw new UsageError(`--stream: "${stream}" is not a valid stream name (1..128 of a-z A-Z 0-9 _ . -)`);
+  }
+  const scenario = str('scenario');
+  if (scenario === undefined) throw new UsageError(`--scenario: required, one of ${SCENARIOS.join(', ')}`);
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new UsageError(`--scenario: must be one of ${SCENARIOS.join(', ')}, got "${scenario}"`);
+  }
+  const rate = positiveNumber('rate', str('rate'), false);
+  if (rate === undefined) throw new UsageError('--rate: required, events per second');
+
+  const durationRaw = str('duration');
+  const count = positiveNumber('count', str('count'), true);
+  if ((durationRaw === undefined) === (count === undefined)) {
+    throw new UsageError('--duration or --count: give exactly one of them');
+  }
+  const poisonRaw = str('poison');
+  const poison = poisonRaw === undefined ? 0 : Number(poisonRaw);
+  if (poisonRaw !== undefined && (poisonRaw.trim() === '' || !(poison >= 0 && poison <= 1))) {
+    throw new UsageError(`--poison: expected a share from 0 to 1, got "${poisonRaw}"`);
+  }
+  const seedRaw = str('seed');
+  const seed = seedRaw === undefined ? 1 : Number(seedRaw);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new UsageError(`--seed: expected an integer from 0 to 4294967295, got "${seedRaw}"`);
+  }
+  const endpoint = str('endpoint');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new UsageError(`--endpoint: expected a URL such as http://127.0.0.1:4567, got "${endpoint}"`);
+  }
+  const startRaw = str('start');
+  let startMs = Math.floor(now / 1000) * 1000;
+  if (startRaw !== undefined) {
+    const parsed = parseIsoTimestamp(startRaw);
+    if (parsed === undefined) throw new UsageError(`--start: expected ISO-8601 with an offset, got "${startRaw}"`);
+    startMs = parsed;
+  }
+  const windowSeconds = positiveNumber('window-seconds', str('window-seconds'), true) ?? DEFAULT_WINDOW_SECONDS;
+  if (86_400 % windowSeconds !== 0)
+    throw new UsageError(`--window-seconds: must divide a day evenly, got ${windowSeconds}`);
+
+  return {
+    stream,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region: str('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    scenario: scenario as ScenarioName,
+    rate,
+    ...(durationRaw === undefined ? {} : { durationMs: parseDuration(durationRaw) }),
+    ...(count === undefined ? {} : { count }),
+    keys: positiveNumber('keys', str('keys'), true) ?? DEFAULT_KEYS[scenario as ScenarioName],
+    seed,
+    kpl: values.kpl === true,
+    ...(str('expect') === undefined ? {} : { expect: str('expect') }),
+    poison,
+    json: values.json === true,
+    concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 8,
+    windowSeconds,
+    startMs,
+  };
+}

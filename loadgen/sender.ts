@@ -1,0 +1,253 @@
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { PipelineEvent } from '../lambda/shared/event-schema';
+
+/** One Kinesis record to put: a plain user record, or a KPL-aggregated one carrying several. */
+export interface SendEntry {
+  readonly data: Buffer;
+  readonly partitionKey: string;
+  readonly explicitHashKey?: string;
+  /** User records inside: 1 for a plain record. */
+  readonly userRecords: number;
+  /** The valid events inside, for the expect file. */
+  readonly events: readonly PipelineEvent[];
+}
+
+export interface SenderStats {
+  /** User records handed to the sender. */
+  sent: number;
+  /** User records the stream acknowledged. */
+  accepted: number;
+  /** User records sent again after a failure. */
+  retried: number;
+  /** User records refused for throughput (per record, or by a throttled request). */
+  throttled: number;
+  /** User records given up on. */
+  failed: number;
+  /** Kinesis records put (KPL-aggregated records count once). */
+  kinesisRecords: number;
+  requests: number;
+  /** Duration of each PutRecords call, ms. */
+  readonly latenciesMs: number[];
+}
+
+export interface SenderOptions {
+  readonly client: KinesisClient;
+  readonly streamName: string;
+  /**
+   * PutRecords calls in flight at once.
+   * @default 8
+   */
+  readonly concurrency?: number;
+  /**
+   * Attempts after the first, per record.
+   * @default 10
+   */
+  readonly maxRetries?: number;
+  /** @default 100 */
+  readonly baseBackoffMs?: number;
+  /** @default 5000 */
+  readonly maxBackoffMs?: number;
+  /**
+   * A partial batch waits at most this long before it is sent.
+   * @default 50
+   */
+  readonly lingerMs?: number;
+  readonly onAccepted?: (entry: SendEntry) => void;
+  readonly onThrottle?: () => void;
+  /** A failure no retry can fix (a missing stream, denied access): the run should stop. */
+  readonly onFatal?: (error: Error) => void;
+  readonly random?: () => number;
+}
+
+export const PUT_RECORDS_MAX_RECORDS = 500;
+export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'KMSThrottlingException',
+]);
+const FATAL = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSNotFoundException',
+  'UnrecognizedClientException',
+  'ExpiredTokenException',
+]);
+
+interface Pending {
+  readonly entry: SendEntry;
+  attempts: number;
+}
+
+function entrySize(e: SendEntry): number {
+  return e.data.length + Buffer.byteLength(e.partitionKey);
+}
+
+/**
+ * Puts records with PutRecords in batches of up to 500 records and 5 MiB, several calls in flight.
+ * Only the records a response marks as failed are sent again, after a jittered exponential backoff;
+ * a record is lost only when its retries run out, and then it is counted.
+ */
+export class PutRecordsSender {
+  readonly stats: SenderStats = {
+    sent: 0,
+    accepted: 0,
+    retried: 0,
+    throttled: 0,
+    failed: 0,
+    kinesisRecords: 0,
+    requests: 0,
+    latenciesMs: [],
+  };
+
+  private batch: Pending[] = [];
+  private batchBytes = 0;
+  private inFlight = 0;
+  /** Records handed in and not yet accepted or lost: drain() waits for zero. */
+  private unresolved = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private linger: NodeJS.Timeout | undefined;
+  private fatal: Error | undefined;
+  private readonly concurrency: number;
+  private readonly maxRetries: number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: SenderOptions) {
+    this.concurrency = options.concurrency ?? 8;
+    this.maxRetries = options.maxRetries ?? 10;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Queues a record; resolves once the sender can take more (backpressure for the producer). */
+  async send(entry: SendEntry): Promise<void> {
+    this.stats.sent += entry.userRecords;
+    if (this.fatal !== undefined) {
+      this.stats.failed += entry.userRecords;
+      return;
+    }
+    this.unresolved++;
+    await this.add({ entry, attempts: 0 });
+  }
+
+  /** Sends what is queued and waits until every record is accepted or lost. */
+  async drain(): Promise<void> {
+    await this.dispatch();
+    if (this.unresolved === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async add(p: Pending): Promise<void> {
+    const size = entrySize(p.entry);
+    if (this.batch.length >= PUT_RECORDS_MAX_RECORDS || this.batchBytes + size > PUT_RECORDS_MAX_BYTES) {
+      await this.dispatch();
+    }
+    this.batch.push(p);
+    this.batchBytes += size;
+    if (this.batch.length >= PUT_RECORDS_MAX_RECORDS) await this.dispatch();
+    else this.linger ??= setTimeout(() => void this.dispatch(), this.options.lingerMs ?? 50);
+  }
+
+  private async dispatch(): Promise<void> {
+    if (this.linger !== undefined) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.inFlight++;
+    void this.put(batch).finally(() => {
+      this.inFlight--;
+      this.slotWaiters.shift()?.();
+    });
+  }
+
+  private async put(batch: Pending[]): Promise<void> {
+    const records: PutRecordsRequestEntry[] = batch.map((p) => ({
+      Data: p.entry.data,
+      PartitionKey: p.entry.partitionKey,
+      ...(p.entry.explicitHashKey === undefined ? {} : { ExplicitHashKey: p.entry.explicitHashKey }),
+    }));
+    const started = performance.now();
+    this.stats.requests++;
+    let failed: Pending[];
+    try {
+      const response = await this.options.client.send(
+        new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
+      );
+      this.stats.latenciesMs.push(performance.now() - started);
+      const results = response.Records ?? [];
+      failed = [];
+      let throttled = false;
+      batch.forEach((p, i) => {
+        const result = results[i];
+        if (result !== undefined && result.ErrorCode === undefined && result.SequenceNumber !== undefined) {
+          this.accept(p);
+          return;
+        }
+        if (result?.ErrorCode !== undefined && THROTTLING.has(result.ErrorCode)) {
+          throttled = true;
+          this.stats.throttled += p.entry.userRecords;
+        }
+        failed.push(p);
+      });
+      if (throttled) this.options.onThrottle?.();
+    } catch (error) {
+      this.stats.latenciesMs.push(performance.now() - started);
+      const name = (error as { name?: string }).name ?? '';
+      if (FATAL.has(name)) {
+        this.fatal ??= error as Error;
+        this.options.onFatal?.(error as Error);
+        for (const p of batch) this.lose(p);
+        return;
+      }
+      if (THROTTLING.has(name)) {
+        for (const p of batch) this.stats.throttled += p.entry.userRecords;
+        this.options.onThrottle?.();
+      }
+      failed = batch;
+    }
+    for (const p of failed) this.retry(p);
+  }
+
+  private retry(p: Pending): void {
+    if (this.fatal !== undefined || p.attempts >= this.maxRetries) {
+      this.lose(p);
+      return;
+    }
+    p.attempts++;
+    this.stats.retried += p.entry.userRecords;
+    const cap = Math.min(
+      this.options.maxBackoffMs ?? 5_000,
+      (this.options.baseBackoffMs ?? 100) * 2 ** (p.attempts - 1),
+    );
+    // Full jitter: retries of one throttled burst spread out instead of arriving together again.
+    setTimeout(() => void this.add(p), this.random() * cap);
+  }
+
+  private accept(p: Pending): void {
+    this.stats.accepted += p.entry.userRecords;
+    this.stats.kinesisRecords++;
+    this.options.onAccepted?.(p.entry);
+    this.resolve();
+  }
+
+  private lose(p: Pending): void {
+    this.stats.failed += p.entry.userRecords;
+    this.resolve();
+  }
+
+  private resolve(): void {
+    this.unresolved--;
+    if (this.unresolved === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
