@@ -18,6 +18,8 @@ export interface LoadgenOptions {
   readonly poison: number;
   readonly json: boolean;
   readonly concurrency: number;
+  /** Attempts after the first before a record counts as lost. */
+  readonly maxRetries: number;
   readonly windowSeconds: number;
   /** Event time of the first event, epoch ms. */
   readonly startMs: number;
@@ -32,7 +34,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickstream|iot|logs --rate N (--duration 60s | --count N)
   [--endpoint URL] [--region R] [--keys N] [--seed S] [--kpl] [--poison RATE] [--expect FILE] [--json]
-  [--concurrency N] [--window-seconds N] [--start ISO-8601]
+  [--concurrency N] [--max-retries N] [--window-seconds N] [--start ISO-8601]
 
   --stream          Kinesis stream name (required)
   --scenario        clickstream, iot or logs (required)
@@ -48,6 +50,7 @@ export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickst
   --expect          write the exact aggregates of the valid events accepted to this file
   --json            print the summary as JSON
   --concurrency     PutRecords calls in flight (default 8)
+  --max-retries     retries per record, with jittered exponential backoff, before it counts as lost (default 10)
   --window-seconds  aggregate window for --expect (default ${DEFAULT_WINDOW_SECONDS})
   --start           event time of the first event (default: now)`;
 
@@ -56,6 +59,15 @@ function positiveNumber(flag: string, raw: string | undefined, integer: boolean)
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UsageError(`--${flag}: expected a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  }
+  return value;
+}
+
+function maxRetries(raw: string | undefined): number {
+  if (raw === undefined) return 10;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < 0 || value > 100) {
+    throw new UsageError(`--max-retries: expected an integer from 0 to 100, got "${raw}"`);
   }
   return value;
 }
@@ -96,6 +108,7 @@ export function parseOptions(
         poison: { type: 'string' },
         json: { type: 'boolean' },
         concurrency: { type: 'string' },
+        'max-retries': { type: 'string' },
         'window-seconds': { type: 'string' },
         start: { type: 'string' },
       },
@@ -164,6 +177,7 @@ export function parseOptions(
     poison,
     json: values.json === true,
     concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 8,
+    maxRetries: maxRetries(str('max-retries')),
     windowSeconds,
     startMs,
   };

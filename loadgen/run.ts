@@ -96,6 +96,7 @@ export async function runLoad(
     client: hooks.client,
     streamName: options.stream,
     concurrency: options.concurrency,
+    maxRetries: options.maxRetries,
     onAccepted: (entry) => {
       if (expected !== undefined) for (const e of entry.events) expected.add(e);
     },

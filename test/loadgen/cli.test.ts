@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../../loadgen/run';
+import { type Emulator, TEST_CREDENTIALS, uniqueName } from '../support/emulators';
+import { createStream, startKinesalite, testKinesis } from '../support/kinesalite';
+import { startThrottlingProxy } from '../support/throttling-proxy';
+
+const ROOT = join(__dirname, '..', '..');
+let kinesis: Emulator;
+
+beforeAll(async () => {
+  kinesis = await startKinesalite();
+});
+
+afterAll(async () => {
+  await kinesis?.close();
+});
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function loadgen(args: string[], onStart?: (child: ChildProcess) => void): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'loadgen/cli.ts', ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        AWS_REGION: 'us-east-1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
+  });
+}
+
+async function stream(): Promise<string> {
+  const name = uniqueName('cli');
+  await createStream(testKinesis(kinesis.endpoint), name, 2);
+  return name;
+}
+
+describe('npm run loadgen', () => {
+  it('exits 2 on a bad flag, naming it, with the usage', async () => {
+    const out = await loadgen(['--stream', 's', '--scenario', 'web', '--rate', '1', '--count', '1']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--scenario: must be one of clickstream, iot, logs, got "web"');
+    expect(out.stderr).toContain('Usage: npm run loadgen');
+  });
+
+  it('exits 1 naming --stream when the stream does not exist', async () => {
+    const out = await loadgen([
+      '--stream',
+      'nope',
+      '--endpoint',
+      kinesis.endpoint,
+      '--scenario',
+      'iot',
+      '--rate',
+      '100',
+      '--count',
+      '10',
+      '--json',
+    ]);
+    expect(out.code).toBe(1);
+    const summary = JSON.parse(out.stdout) as Summary;
+    expect(summary.error).toBe(`--stream: stream "nope" was not found at ${kinesis.endpoint}`);
+    expect(summary.failed).toBe(10);
+  });
+
+  it('prints a JSON summary and writes the expect file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loadgen-'));
+    const expectFile = join(dir, 'expect.json');
+    const out = await loadgen([
+      '--stream',
+      await stream(),
+      '--endpoint',
+      kinesis.endpoint,
+      '--scenario',
+      'logs',
+      '--rate',
+      '2000',
+      '--count',
+      '500',
+      '--json',
+      '--expect',
+      expectFile,
+    ]);
+    expect(out.code).toBe(0);
+    const summary = JSON.parse(out.stdout) as Summary;
+    expect(summary).toMatchObject({ sent: 500, accepted: 500, failed: 0, retried: 0, scenario: 'logs' });
+    expect(summary.putLatencyMs.p99).toBeGreaterThanOrEqual(summary.putLatencyMs.p50);
+    expect(existsSync(expectFile)).toBe(true);
+    expect((JSON.parse(readFileSync(expectFile, 'utf8')) as { events: number }).events).toBe(500);
+  });
+
+  it('prints progress lines when not on a terminal, then a readable summary', async () => {
+    const out = await loadgen([
+      '--stream',
+      await stream(),
+      '--endpoint',
+      kinesis.endpoint,
+      '--scenario',
+      'iot',
+      '--rate',
+      '300',
+      '--duration',
+      '1500ms',
+    ]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/\ds sent=\d+ accepted=\d+ retried=0 throttled=0 failed=0 rate=\d+\/s/);
+    expect(out.stdout).toMatch(/accepted +\d+/);
+    expect(out.stdout).toMatch(/put latency p50 [\d.]+ ms, p99 [\d.]+ ms/);
+  });
+
+  it('on Ctrl-C sends what is in flight, prints the summary, and loses nothing', async () => {
+    const out = await loadgen(
+      [
+        '--stream',
+        await stream(),
+        '--endpoint',
+        kinesis.endpoint,
+        '--scenario',
+        'clickstream',
+        '--rate',
+        '500',
+        '--duration',
+        '60s',
+        '--json',
+      ],
+      (child) => setTimeout(() => child.kill('SIGINT'), 2_500),
+    );
+    expect(out.code).toBe(0);
+    const summary = JSON.parse(out.stdout) as Summary;
+    expect(summary.interrupted).toBe(true);
+    expect(summary.durationSeconds).toBeLessThan(30);
+    expect(summary.accepted).toBe(summary.sent);
+    expect(summary.sent).toBeGreaterThan(0);
+  });
+
+  it('exits 1 and says LOST when records run out of retries', async () => {
+    const proxy = await startThrottlingProxy(kinesis.endpoint, { requestShare: 1, recordShare: 0 });
+    try {
+      const out = await loadgen([
+        '--stream',
+        await stream(),
+        '--endpoint',
+        proxy.endpoint,
+        '--scenario',
+        'iot',
+        '--rate',
+        '100',
+        '--count',
+        '20',
+        '--max-retries',
+        '1',
+      ]);
+      expect(out.code).toBe(1);
+      expect(out.stdout).toContain('LOST 20 events');
+      expect(out.stdout).toMatch(/throttled +40/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
