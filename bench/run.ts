@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { benchAggregateWrites } from './aggregate-writes.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
+import { benchLoadgen } from './loadgen.bench';
 import type { BenchResult } from './harness';
 
 function format(r: BenchResult): string {
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   console.log(
     `Benchmarks on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}, ${new Date().toISOString()}`,
   );
-  const results = [...benchAggregatorCore(), ...(await benchAggregateWrites())];
+  const results = [...benchAggregatorCore(), ...(await benchAggregateWrites()), ...(await benchLoadgen())];
   for (const r of results) console.log(format(r));
   const missed = results.filter((r) => r.pass === false);
   if (missed.length > 0) {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { PipelineEvent } from '../lambda/shared/event-schema';
-import { validateEvent, windowStartMs } from '../lambda/shared/event-schema';
+import { type ValidEvent, validateEvent, windowStartMs } from '../lambda/shared/event-schema';
 
 export interface ExpectedItem {
   readonly type: string;
@@ -36,10 +36,15 @@ export class ExpectedAggregates {
 
   constructor(readonly windowSeconds: number) {}
 
+  /** Adds an event, checked against the contract. */
   add(event: PipelineEvent): void {
     const valid = validateEvent(event);
-    if (!valid.ok) throw new Error(`the generator made an invalid event: ${valid.reason}`);
-    const { type, key, value, eventTimeMs } = valid.event;
+    if (!valid.ok) throw new Error(`not a valid event: ${valid.reason}`);
+    this.addValid(valid.event);
+  }
+
+  /** Adds what the contract keeps of a valid event. */
+  addValid({ type, key, value, eventTimeMs }: ValidEvent): void {
     const start = windowStartMs(eventTimeMs, this.windowSeconds);
     const id = `${type}\u0000${key}\u0000${start}`;
     const micros = BigInt(Math.round(value * 1e6));

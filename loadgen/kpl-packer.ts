@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RecordAggregator } from 'aws-kinesis-agg';
-import type { PipelineEvent } from '../lambda/shared/event-schema';
+import type { ValidEvent } from '../lambda/shared/event-schema';
 import type { SendEntry } from './sender';
 
 export interface ShardRange {
@@ -14,7 +14,7 @@ export const KPL_AGGREGATE_BYTES = 51_200;
 
 interface Open {
   readonly aggregator: RecordAggregator;
-  readonly events: PipelineEvent[];
+  readonly valid: ValidEvent[];
   firstKey: string;
   userRecords: number;
   bytes: number;
@@ -38,7 +38,7 @@ export class KplPacker {
   }
 
   /** Adds a user record; returns an aggregated record when one is full. */
-  add(partitionKey: string, data: Buffer, event: PipelineEvent | undefined): SendEntry | undefined {
+  add(partitionKey: string, data: Buffer, valid: ValidEvent | undefined): SendEntry | undefined {
     const shard = this.shardFor(partitionKey);
     let open = this.open.get(shard.shardId);
     const size = data.length + Buffer.byteLength(partitionKey) + 16;
@@ -48,13 +48,13 @@ export class KplPacker {
       open = undefined;
     }
     if (open === undefined) {
-      open = { aggregator: new RecordAggregator(), events: [], firstKey: partitionKey, userRecords: 0, bytes: 0 };
+      open = { aggregator: new RecordAggregator(), valid: [], firstKey: partitionKey, userRecords: 0, bytes: 0 };
       this.open.set(shard.shardId, open);
     }
     open.aggregator.addUserRecord({ partitionKey, data });
     open.userRecords++;
     open.bytes += size;
-    if (event !== undefined) open.events.push(event);
+    if (valid !== undefined) open.valid.push(valid);
     return full;
   }
 
@@ -74,7 +74,7 @@ export class KplPacker {
       partitionKey: open.firstKey,
       explicitHashKey: range.shard.startingHashKey,
       userRecords: open.userRecords,
-      events: open.events,
+      valid: open.valid,
     };
   }
 

@@ -66,14 +66,3 @@ export class Zipf {
     return lo;
   }
 }
-
-/** Picks from weighted choices. */
-export function weighted<T>(random: Random, choices: readonly (readonly [T, number])[]): T {
-  const total = choices.reduce((s, [, w]) => s + w, 0);
-  let u = random() * total;
-  for (const [value, weight] of choices) {
-    u -= weight;
-    if (u < 0) return value;
-  }
-  return choices[choices.length - 1][0];
-}

@@ -87,6 +87,7 @@ export async function runLoad(
     poisonRate: options.poison,
     startMs: options.startMs,
     rate: options.rate,
+    keepValid: options.expect !== undefined,
   });
   const expected = options.expect === undefined ? undefined : new ExpectedAggregates(options.windowSeconds);
   const bucket = new TokenBucket(options.rate);
@@ -98,7 +99,7 @@ export async function runLoad(
     concurrency: options.concurrency,
     maxRetries: options.maxRetries,
     onAccepted: (entry) => {
-      if (expected !== undefined) for (const e of entry.events) expected.add(e);
+      if (expected !== undefined) for (const v of entry.valid) expected.addValid(v);
     },
     // Multiplicative decrease on throttling, at most every 250 ms; the loop below climbs back.
     onThrottle: () => {
@@ -126,9 +127,7 @@ export async function runLoad(
   let lastTick = started;
   let lastKplFlush = started;
 
-  const submit = async (entry: SendEntry): Promise<void> => {
-    await sender.send(entry);
-  };
+  const submit = (entry: SendEntry): Promise<void> | undefined => sender.offer(entry);
 
   while (!stopped && fatal === undefined && generated < limit) {
     const now = performance.now();
@@ -149,18 +148,15 @@ export async function runLoad(
     for (let i = 0; i < granted; i++) {
       const record = generator.next();
       generated++;
-      if (record.event === undefined) poison++;
+      if (record.poison) poison++;
+      let wait: Promise<void> | undefined;
       if (packer === undefined) {
-        await submit({
-          data: record.data,
-          partitionKey: record.partitionKey,
-          userRecords: 1,
-          events: record.event === undefined ? [] : [record.event],
-        });
+        wait = submit(record);
       } else {
-        const full = packer.add(record.partitionKey, record.data, record.event);
-        if (full !== undefined) await submit(full);
+        const full = packer.add(record.partitionKey, record.data, record.valid[0]);
+        if (full !== undefined) wait = submit(full);
       }
+      if (wait !== undefined) await wait;
     }
     if (packer !== undefined && performance.now() - lastKplFlush >= 100) {
       lastKplFlush = performance.now();

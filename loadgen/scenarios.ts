@@ -1,5 +1,5 @@
-import type { PipelineEvent } from '../lambda/shared/event-schema';
-import { type Random, Zipf, intBelow, logNormal, normal, round, seededRandom, weighted } from './random';
+import type { ValidEvent } from '../lambda/shared/event-schema';
+import { type Random, Zipf, intBelow, logNormal, normal, round, seededRandom } from './random';
 
 export const SCENARIOS = ['clickstream', 'iot', 'logs'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -17,49 +17,77 @@ export interface GeneratorOptions {
   readonly startMs: number;
   /** Events per second: spaces the event times, so the same flags give the same events. */
   readonly rate: number;
+  /**
+   * Attach what the aggregates take from each valid event (for --expect).
+   * @default false
+   */
+  readonly keepValid?: boolean;
 }
 
+/** A record as the sender takes it, so that the hot path allocates nothing in between. */
 export interface GeneratedRecord {
   readonly partitionKey: string;
   readonly data: Buffer;
-  /** The event, when the record is a valid one. */
-  readonly event?: PipelineEvent;
+  readonly userRecords: 1;
+  /** Broken on purpose (--poison). */
+  readonly poison: boolean;
+  /** What the aggregates take from the event, when `keepValid` is on and the event is valid. */
+  readonly valid: readonly ValidEvent[];
 }
 
-type Make = (index: number, timeMs: number) => PipelineEvent;
+interface Scratch {
+  type: string;
+  key: string;
+  value: number;
+}
+
+/**
+ * Each scenario writes its event JSON by hand: JSON.stringify costs more than the rest of the
+ * generator together. Every string it embeds is made here from safe characters (checked by
+ * `safe`), so no escaping is needed; the tests parse every record and check it against the contract.
+ */
+type Make = (index: number, timeMs: number, iso: (timeMs: number) => string, out: Scratch) => string;
+
+function safe(text: string): string {
+  if (JSON.stringify(text) !== `"${text}"` || !/^[\x20-\x7e]*$/.test(text)) {
+    throw new Error(`generator string is not plain ASCII: ${text}`);
+  }
+  return text;
+}
 
 function clickstream(random: Random, keys: number, prefix: string): Make {
   const users = new Zipf(keys, 0.9);
   const pages = new Zipf(500, 1.2);
-  return (index, timeMs) => {
+  const types = cumulative([
+    ['page_view', 70],
+    ['click', 22],
+    ['add_to_cart', 6],
+    ['purchase', 2],
+  ] as const);
+  return (index, timeMs, iso, out) => {
     const user = users.sample(random);
-    const type = weighted(random, [
-      ['page_view', 70],
-      ['click', 22],
-      ['add_to_cart', 6],
-      ['purchase', 2],
-    ] as const);
-    const page = `/p/${pages.sample(random)}`;
+    const type = types(random);
+    const page = pages.sample(random);
     // A session is a user's half hour: stable per user and time, so replays keep it.
     const session = `s-${user}-${Math.floor(timeMs / 1_800_000)}`;
-    const base = {
-      eventId: `${prefix}-${index}`,
-      eventTime: new Date(timeMs).toISOString(),
-      type,
-      key: `user-${user}`,
-    };
+    const key = `user-${user}`;
+    const head = `{"eventId":"${prefix}-${index}","eventTime":"${iso(timeMs)}","type":"${type}","key":"${key}"`;
+    let value = 1;
+    let json: string;
     if (type === 'purchase') {
-      const amount = round(Math.min(5_000, logNormal(random, 35, 0.9)), 2);
-      return { ...base, value: amount, attributes: { page, session, currency: 'USD', items: 1 + intBelow(random, 4) } };
+      value = round(Math.min(5_000, logNormal(random, 35, 0.9)), 2);
+      const items = 1 + intBelow(random, 4);
+      json = `${head},"value":${value},"attributes":{"page":"/p/${page}","session":"${session}","currency":"USD","items":${items}}}`;
+    } else if (type === 'page_view') {
+      value = Math.round(logNormal(random, 12_000, 1));
+      json = `${head},"value":${value},"attributes":{"page":"/p/${page}","session":"${session}","unit":"dwell_ms"}}`;
+    } else {
+      json = `${head},"attributes":{"page":"/p/${page}","session":"${session}"}}`;
     }
-    if (type === 'page_view') {
-      return {
-        ...base,
-        value: Math.round(logNormal(random, 12_000, 1)),
-        attributes: { page, session, unit: 'dwell_ms' },
-      };
-    }
-    return { ...base, attributes: { page, session } };
+    out.type = type;
+    out.key = key;
+    out.value = value;
+    return json;
   };
 }
 
@@ -68,7 +96,7 @@ function iot(random: Random, keys: number, prefix: string): Make {
   const baseline = Array.from({ length: keys }, () => 18 + 8 * random());
   const drift = new Float64Array(keys);
   const devices = new Zipf(keys, 0.3);
-  return (index, timeMs) => {
+  return (index, timeMs, _iso, out) => {
     const device = devices.sample(random);
     drift[device] += 0.05 * normal(random);
     const spike = random() < 0.002 ? 15 * (random() < 0.5 ? -1 : 1) : 0;
@@ -77,14 +105,12 @@ function iot(random: Random, keys: number, prefix: string): Make {
       type === 'temperature'
         ? baseline[device] + drift[device] + 0.3 * normal(random) + spike
         : Math.max(0, Math.min(100, 45 + 4 * drift[device] + 2 * normal(random) + spike));
-    return {
-      eventId: `${prefix}-${index}`,
-      eventTime: timeMs,
-      type,
-      key: `device-${device}`,
-      value: round(reading, 3),
-      attributes: { firmware: `1.${device % 4}.0`, spike: spike !== 0 },
-    };
+    const value = round(reading, 3);
+    const key = `device-${device}`;
+    out.type = type;
+    out.key = key;
+    out.value = value;
+    return `{"eventId":"${prefix}-${index}","eventTime":${timeMs},"type":"${type}","key":"${key}","value":${value},"attributes":{"firmware":"1.${device % 4}.0","spike":${spike !== 0}}}`;
   };
 }
 
@@ -93,44 +119,57 @@ const ROUTES = ['GET /', 'GET /items/{id}', 'POST /orders', 'GET /health', 'PUT 
 
 function logs(random: Random, keys: number, prefix: string): Make {
   const routes = Array.from({ length: keys }, (_, i) => ({
-    key: `${SERVICES[i % SERVICES.length]}:${ROUTES[Math.floor(i / SERVICES.length) % ROUTES.length]}${i >= SERVICES.length * ROUTES.length ? `#${i}` : ''}`,
+    key: safe(
+      `${SERVICES[i % SERVICES.length]}:${ROUTES[Math.floor(i / SERVICES.length) % ROUTES.length]}${i >= SERVICES.length * ROUTES.length ? `#${i}` : ''}`,
+    ),
     // Some routes are slow, some fast; each has a long right tail.
     medianMs: 5 + 200 * random() ** 3,
     errorRate: random() < 0.15 ? 0.05 : 0.005,
   }));
   const popularity = new Zipf(keys, 1);
-  return (index, timeMs) => {
+  const errors = cumulative([
+    [500, 5],
+    [502, 1],
+    [503, 3],
+  ] as const);
+  const successes = cumulative([
+    [200, 85],
+    [201, 6],
+    [204, 4],
+    [301, 1],
+    [404, 4],
+  ] as const);
+  return (index, timeMs, iso, out) => {
     const route = routes[popularity.sample(random)];
     const failed = random() < route.errorRate;
-    const status = failed
-      ? weighted(random, [
-          [500, 5],
-          [502, 1],
-          [503, 3],
-        ] as const)
-      : weighted(random, [
-          [200, 85],
-          [201, 6],
-          [204, 4],
-          [301, 1],
-          [404, 4],
-        ] as const);
-    const latency = round(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1);
-    return {
-      eventId: `${prefix}-${index}`,
-      eventTime: new Date(timeMs).toISOString().replace('Z', '+00:00'),
-      type: status >= 500 ? 'http_error' : 'http_request',
-      key: route.key,
-      value: latency,
-      attributes: { status, unit: 'ms' },
-    };
+    const status = failed ? errors(random) : successes(random);
+    const value = round(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1);
+    const type = status >= 500 ? 'http_error' : 'http_request';
+    out.type = type;
+    out.key = route.key;
+    out.value = value;
+    return `{"eventId":"${prefix}-${index}","eventTime":"${iso(timeMs).slice(0, -1)}+00:00","type":"${type}","key":"${route.key}","value":${value},"attributes":{"status":${status},"unit":"ms"}}`;
   };
 }
+
+/** A weighted choice with its cumulative weights computed once. */
+function cumulative<T>(choices: readonly (readonly [T, number])[]): (random: Random) => T {
+  const total = choices.reduce((s, [, w]) => s + w, 0);
+  let running = 0;
+  const bounds = choices.map(([, w]) => (running += w / total));
+  return (random) => {
+    const u = random();
+    for (let i = 0; i < bounds.length; i++) if (u < bounds[i]) return choices[i][0];
+    return choices[choices.length - 1][0];
+  };
+}
+
+const NONE: readonly ValidEvent[] = [];
 
 const MAKERS: Record<ScenarioName, (random: Random, keys: number, prefix: string) => Make> = { clickstream, iot, logs };
 
 /** Records that break the contract in the ways real producers do. */
-function poison(random: Random, index: number, timeMs: number): { partitionKey: string; data: Buffer } {
+function poison(random: Random, index: number, timeMs: number): GeneratedRecord {
   const key = `poison-${intBelow(random, 16)}`;
   const kinds = [
     () => `{"eventId":"p-${index}","eventTime":${timeMs},"type":"click"`,
@@ -140,7 +179,13 @@ function poison(random: Random, index: number, timeMs: number): { partitionKey: 
     () => JSON.stringify({ eventTime: timeMs, type: 'click', key }),
     () => 'plain text, not JSON',
   ];
-  return { partitionKey: key, data: Buffer.from(kinds[intBelow(random, kinds.length)]()) };
+  return {
+    partitionKey: key,
+    data: Buffer.from(kinds[intBelow(random, kinds.length)]()),
+    userRecords: 1,
+    poison: true,
+    valid: NONE,
+  };
 }
 
 /**
@@ -152,6 +197,9 @@ export class EventGenerator {
   private readonly random: Random;
   private readonly make: Make;
   private index = 0;
+  private isoMs = NaN;
+  private isoText = '';
+  private readonly scratch: Scratch = { type: '', key: '', value: 0 };
 
   constructor(private readonly options: GeneratorOptions) {
     this.random = seededRandom(options.seed);
@@ -163,7 +211,22 @@ export class EventGenerator {
     const timeMs = this.options.startMs + Math.floor((index * 1000) / this.options.rate);
     if (this.options.poisonRate > 0 && this.random() < this.options.poisonRate)
       return poison(this.random, index, timeMs);
-    const event = this.make(index, timeMs);
-    return { partitionKey: event.key, data: Buffer.from(JSON.stringify(event)), event };
+    const out = this.scratch;
+    const json = this.make(index, timeMs, this.iso, out);
+    const valid =
+      this.options.keepValid === true
+        ? [{ type: out.type, key: out.key, value: out.value, eventTimeMs: timeMs }]
+        : NONE;
+    // Every generated string is ASCII, where latin1 and UTF-8 are the same bytes and latin1 is the faster copy.
+    return { partitionKey: out.key, data: Buffer.from(json, 'latin1'), userRecords: 1, poison: false, valid };
   }
+
+  // Consecutive events mostly share a millisecond, and toISOString is not free.
+  private readonly iso = (timeMs: number): string => {
+    if (timeMs !== this.isoMs) {
+      this.isoMs = timeMs;
+      this.isoText = new Date(timeMs).toISOString();
+    }
+    return this.isoText;
+  };
 }

@@ -1,5 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import type { PipelineEvent } from '../lambda/shared/event-schema';
+import type { ValidEvent } from '../lambda/shared/event-schema';
 
 /** One Kinesis record to put: a plain user record, or a KPL-aggregated one carrying several. */
 export interface SendEntry {
@@ -8,8 +8,8 @@ export interface SendEntry {
   readonly explicitHashKey?: string;
   /** User records inside: 1 for a plain record. */
   readonly userRecords: number;
-  /** The valid events inside, for the expect file. */
-  readonly events: readonly PipelineEvent[];
+  /** The valid events inside, when the run writes an expect file. */
+  readonly valid: readonly ValidEvent[];
 }
 
 export interface SenderStats {
@@ -80,11 +80,6 @@ const FATAL = new Set([
   'ExpiredTokenException',
 ]);
 
-interface Pending {
-  readonly entry: SendEntry;
-  attempts: number;
-}
-
 function entrySize(e: SendEntry): number {
   return e.data.length + Buffer.byteLength(e.partitionKey);
 }
@@ -106,7 +101,9 @@ export class PutRecordsSender {
     latenciesMs: [],
   };
 
-  private batch: Pending[] = [];
+  private batch: SendEntry[] = [];
+  /** Attempts so far, for the few entries that needed a retry. */
+  private readonly attempts = new Map<SendEntry, number>();
   private batchBytes = 0;
   private inFlight = 0;
   /** Records handed in and not yet accepted or lost: drain() waits for zero. */
@@ -125,45 +122,64 @@ export class PutRecordsSender {
     this.random = options.random ?? Math.random;
   }
 
-  /** Queues a record; resolves once the sender can take more (backpressure for the producer). */
-  async send(entry: SendEntry): Promise<void> {
+  /**
+   * Queues a record. Returns a promise only when the producer must wait for a free request slot
+   * (backpressure); otherwise nothing, so the common case costs no microtask per event.
+   */
+  offer(entry: SendEntry): Promise<void> | undefined {
     this.stats.sent += entry.userRecords;
     if (this.fatal !== undefined) {
       this.stats.failed += entry.userRecords;
-      return;
+      return undefined;
     }
     this.unresolved++;
-    await this.add({ entry, attempts: 0 });
+    return this.add(entry);
   }
 
   /** Sends what is queued and waits until every record is accepted or lost. */
   async drain(): Promise<void> {
     await this.dispatch();
+    // Retries waiting out their backoff are unresolved too: wait for them all.
     if (this.unresolved === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async add(p: Pending): Promise<void> {
-    const size = entrySize(p.entry);
-    if (this.batch.length >= PUT_RECORDS_MAX_RECORDS || this.batchBytes + size > PUT_RECORDS_MAX_BYTES) {
-      await this.dispatch();
+  private add(p: SendEntry): Promise<void> | undefined {
+    const size = entrySize(p);
+    if (this.batch.length > 0 && this.batchBytes + size > PUT_RECORDS_MAX_BYTES) {
+      const wait = this.dispatch();
+      if (wait !== undefined) return wait.then(() => this.add(p));
     }
     this.batch.push(p);
     this.batchBytes += size;
-    if (this.batch.length >= PUT_RECORDS_MAX_RECORDS) await this.dispatch();
-    else this.linger ??= setTimeout(() => void this.dispatch(), this.options.lingerMs ?? 50);
+    if (this.batch.length >= PUT_RECORDS_MAX_RECORDS) return this.dispatch();
+    this.linger ??= setTimeout(() => void this.dispatch(), this.options.lingerMs ?? 50);
+    return undefined;
   }
 
-  private async dispatch(): Promise<void> {
+  /** Sends the open batch; returns a promise only when it has to wait for a request slot. */
+  private dispatch(): Promise<void> | undefined {
     if (this.linger !== undefined) {
       clearTimeout(this.linger);
       this.linger = undefined;
     }
-    if (this.batch.length === 0) return;
+    if (this.batch.length === 0) return undefined;
     const batch = this.batch;
     this.batch = [];
     this.batchBytes = 0;
+    if (this.inFlight < this.concurrency) {
+      this.start(batch);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() => this.startWhenFree(batch));
+  }
+
+  private async startWhenFree(batch: SendEntry[]): Promise<void> {
     while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.start(batch);
+  }
+
+  private start(batch: SendEntry[]): void {
     this.inFlight++;
     void this.put(batch).finally(() => {
       this.inFlight--;
@@ -171,15 +187,15 @@ export class PutRecordsSender {
     });
   }
 
-  private async put(batch: Pending[]): Promise<void> {
-    const records: PutRecordsRequestEntry[] = batch.map((p) => ({
-      Data: p.entry.data,
-      PartitionKey: p.entry.partitionKey,
-      ...(p.entry.explicitHashKey === undefined ? {} : { ExplicitHashKey: p.entry.explicitHashKey }),
-    }));
+  private async put(batch: SendEntry[]): Promise<void> {
+    const records: PutRecordsRequestEntry[] = batch.map((p) =>
+      p.explicitHashKey === undefined
+        ? { Data: p.data, PartitionKey: p.partitionKey }
+        : { Data: p.data, PartitionKey: p.partitionKey, ExplicitHashKey: p.explicitHashKey },
+    );
     const started = performance.now();
     this.stats.requests++;
-    let failed: Pending[];
+    let failed: SendEntry[];
     try {
       const response = await this.options.client.send(
         new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }),
@@ -188,18 +204,19 @@ export class PutRecordsSender {
       const results = response.Records ?? [];
       failed = [];
       let throttled = false;
-      batch.forEach((p, i) => {
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i];
         const result = results[i];
         if (result !== undefined && result.ErrorCode === undefined && result.SequenceNumber !== undefined) {
           this.accept(p);
-          return;
+          continue;
         }
         if (result?.ErrorCode !== undefined && THROTTLING.has(result.ErrorCode)) {
           throttled = true;
-          this.stats.throttled += p.entry.userRecords;
+          this.stats.throttled += p.userRecords;
         }
         failed.push(p);
-      });
+      }
       if (throttled) this.options.onThrottle?.();
     } catch (error) {
       this.stats.latenciesMs.push(performance.now() - started);
@@ -211,7 +228,7 @@ export class PutRecordsSender {
         return;
       }
       if (THROTTLING.has(name)) {
-        for (const p of batch) this.stats.throttled += p.entry.userRecords;
+        for (const p of batch) this.stats.throttled += p.userRecords;
         this.options.onThrottle?.();
       }
       failed = batch;
@@ -219,30 +236,30 @@ export class PutRecordsSender {
     for (const p of failed) this.retry(p);
   }
 
-  private retry(p: Pending): void {
-    if (this.fatal !== undefined || p.attempts >= this.maxRetries) {
+  private retry(p: SendEntry): void {
+    const attempts = (this.attempts.get(p) ?? 0) + 1;
+    if (this.fatal !== undefined || attempts > this.maxRetries) {
       this.lose(p);
       return;
     }
-    p.attempts++;
-    this.stats.retried += p.entry.userRecords;
-    const cap = Math.min(
-      this.options.maxBackoffMs ?? 5_000,
-      (this.options.baseBackoffMs ?? 100) * 2 ** (p.attempts - 1),
-    );
+    this.attempts.set(p, attempts);
+    this.stats.retried += p.userRecords;
+    const cap = Math.min(this.options.maxBackoffMs ?? 5_000, (this.options.baseBackoffMs ?? 100) * 2 ** (attempts - 1));
     // Full jitter: retries of one throttled burst spread out instead of arriving together again.
     setTimeout(() => void this.add(p), this.random() * cap);
   }
 
-  private accept(p: Pending): void {
-    this.stats.accepted += p.entry.userRecords;
+  private accept(p: SendEntry): void {
+    this.stats.accepted += p.userRecords;
     this.stats.kinesisRecords++;
-    this.options.onAccepted?.(p.entry);
+    this.options.onAccepted?.(p);
+    if (this.attempts.size > 0) this.attempts.delete(p);
     this.resolve();
   }
 
-  private lose(p: Pending): void {
-    this.stats.failed += p.entry.userRecords;
+  private lose(p: SendEntry): void {
+    this.stats.failed += p.userRecords;
+    this.attempts.delete(p);
     this.resolve();
   }
 

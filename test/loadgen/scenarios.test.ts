@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { validateEvent } from '../../lambda/shared/event-schema';
-import { EventGenerator, type GeneratorOptions, SCENARIOS } from '../../loadgen/scenarios';
+import { type PipelineEvent, validateEvent } from '../../lambda/shared/event-schema';
+import { EventGenerator, type GeneratedRecord, type GeneratorOptions, SCENARIOS } from '../../loadgen/scenarios';
+
+function event(r: GeneratedRecord): PipelineEvent {
+  return JSON.parse(r.data.toString('utf8')) as PipelineEvent;
+}
 
 function take(options: GeneratorOptions, n: number): ReturnType<EventGenerator['next']>[] {
   const g = new EventGenerator(options);
@@ -10,7 +14,15 @@ function take(options: GeneratorOptions, n: number): ReturnType<EventGenerator['
 const START = Date.UTC(2026, 10, 23, 9);
 
 describe.each(SCENARIOS)('scenario %s', (scenario) => {
-  const options: GeneratorOptions = { scenario, seed: 42, keys: 50, poisonRate: 0, startMs: START, rate: 100 };
+  const options: GeneratorOptions = {
+    scenario,
+    seed: 42,
+    keys: 50,
+    poisonRate: 0,
+    startMs: START,
+    rate: 100,
+    keepValid: true,
+  };
 
   it('gives the same records for the same seed, and others for another', () => {
     const a = take(options, 2000).map((r) => r.data.toString('base64'));
@@ -24,27 +36,26 @@ describe.each(SCENARIOS)('scenario %s', (scenario) => {
     for (const r of records) {
       const v = validateEvent(JSON.parse(r.data.toString('utf8')));
       expect(v.ok, r.data.toString('utf8')).toBe(true);
-      expect(r.partitionKey).toBe(r.event!.key);
+      if (v.ok) expect(r.valid).toEqual([v.event]);
+      expect(r.partitionKey).toBe(r.valid[0].key);
       keys.add(r.partitionKey);
     }
     expect(keys.size).toBeLessThanOrEqual(50);
     expect(keys.size).toBeGreaterThan(10);
-    expect(new Set(records.map((r) => r.event!.eventId)).size).toBe(5000);
+    expect(new Set(records.map((r) => event(r).eventId)).size).toBe(5000);
   });
 
   it('spaces event times at the rate from the start', () => {
     const records = take(options, 201);
-    const ms = (r: (typeof records)[number]): number => {
-      const v = validateEvent(r.event);
-      return v.ok ? v.event.eventTimeMs : NaN;
-    };
+    const ms = (r: (typeof records)[number]): number => r.valid[0].eventTimeMs;
     expect(ms(records[0])).toBe(START);
     expect(ms(records[200])).toBe(START + 2000);
   });
 
   it('mixes in poison at about the asked share, and every poison record breaks the contract', () => {
     const records = take({ ...options, poisonRate: 0.1 }, 5000);
-    const poison = records.filter((r) => r.event === undefined);
+    const poison = records.filter((r) => r.poison);
+    expect(poison.every((p) => p.valid.length === 0)).toBe(true);
     expect(poison.length).toBeGreaterThan(400);
     expect(poison.length).toBeLessThan(600);
     for (const p of poison) {
@@ -62,7 +73,7 @@ describe.each(SCENARIOS)('scenario %s', (scenario) => {
 describe('distributions', () => {
   it('clickstream: a few users and pages take most traffic, purchases are rare and carry amounts', () => {
     const records = take(
-      { scenario: 'clickstream', seed: 1, keys: 1000, poisonRate: 0, startMs: START, rate: 1000 },
+      { scenario: 'clickstream', seed: 1, keys: 1000, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
       20_000,
     );
     const perKey = new Map<string, number>();
@@ -72,16 +83,19 @@ describe('distributions', () => {
       .slice(0, 10)
       .reduce((a, b) => a + b, 0);
     expect(top10 / records.length).toBeGreaterThan(0.1);
-    const purchases = records.filter((r) => r.event!.type === 'purchase');
+    const purchases = records.filter((r) => r.valid[0].type === 'purchase');
     expect(purchases.length / records.length).toBeGreaterThan(0.01);
     expect(purchases.length / records.length).toBeLessThan(0.04);
-    for (const p of purchases) expect(Number.isInteger(Math.round(p.event!.value! * 100))).toBe(true);
+    for (const p of purchases) expect(Math.round(p.valid[0].value * 100) / 100).toBe(p.valid[0].value);
   });
 
   it('iot: readings drift around each device baseline with rare spikes', () => {
-    const records = take({ scenario: 'iot', seed: 2, keys: 20, poisonRate: 0, startMs: START, rate: 1000 }, 20_000);
-    const temps = records.filter((r) => r.event!.type === 'temperature').map((r) => r.event!.value!);
-    const spikes = records.filter((r) => (r.event!.attributes as { spike: boolean }).spike).length;
+    const records = take(
+      { scenario: 'iot', seed: 2, keys: 20, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
+      20_000,
+    );
+    const temps = records.filter((r) => r.valid[0].type === 'temperature').map((r) => r.valid[0].value);
+    const spikes = records.filter((r) => (event(r).attributes as { spike: boolean }).spike).length;
     expect(Math.min(...temps)).toBeGreaterThan(-10);
     expect(Math.max(...temps)).toBeLessThan(60);
     expect(spikes).toBeGreaterThan(5);
@@ -89,12 +103,15 @@ describe('distributions', () => {
   });
 
   it('logs: latencies have a long right tail and errors are a small share', () => {
-    const records = take({ scenario: 'logs', seed: 3, keys: 40, poisonRate: 0, startMs: START, rate: 1000 }, 20_000);
-    const latencies = records.map((r) => r.event!.value!).sort((a, b) => a - b);
+    const records = take(
+      { scenario: 'logs', seed: 3, keys: 40, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
+      20_000,
+    );
+    const latencies = records.map((r) => r.valid[0].value).sort((a, b) => a - b);
     const p50 = latencies[Math.floor(latencies.length / 2)];
     const p99 = latencies[Math.floor(latencies.length * 0.99)];
     expect(p99 / p50).toBeGreaterThan(4);
-    const errors = records.filter((r) => r.event!.type === 'http_error').length / records.length;
+    const errors = records.filter((r) => r.valid[0].type === 'http_error').length / records.length;
     expect(errors).toBeGreaterThan(0.001);
     expect(errors).toBeLessThan(0.05);
   });

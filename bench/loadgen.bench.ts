@@ -1,0 +1,169 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { kinesisClient } from '../loadgen/kinesis-client';
+import { parseOptions } from '../loadgen/options';
+import { runLoad } from '../loadgen/run';
+import { EventGenerator } from '../loadgen/scenarios';
+import { TEST_CREDENTIALS } from '../test/support/emulators';
+import { createStream, startKinesalite, testKinesis } from '../test/support/kinesalite';
+import type { BenchResult } from './harness';
+
+/** A PutRecords endpoint that accepts everything at once: what is left to measure is the sender. */
+async function nullSink(): Promise<{ endpoint: string; server: Server }> {
+  const server = createServer((req, res) => {
+    let count = 0;
+    let tail = '';
+    req.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      count += text.split('"PartitionKey"').length - 1;
+      tail = text.slice(-16);
+    });
+    req.on('end', () => {
+      const records = Array.from(
+        { length: count },
+        (_, i) => `{"SequenceNumber":"${i + 1}","ShardId":"shardId-000000000000"}`,
+      );
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(`{"FailedRecordCount":0,"Records":[${records.join(',')}]}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const EVENTS = 100_000;
+const CONCURRENCY = 8;
+
+/** Pre-built records through the same client, 500 a call, the same calls in flight: the floor. */
+async function bareLoop(endpoint: string): Promise<number> {
+  const client = kinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+    maxSockets: CONCURRENCY,
+  });
+  const generator = new EventGenerator({
+    scenario: 'clickstream',
+    seed: 1,
+    keys: 1000,
+    poisonRate: 0,
+    startMs: Date.now(),
+    rate: 1e6,
+  });
+  const records = Array.from({ length: EVENTS }, () => {
+    const r = generator.next();
+    return { Data: r.data, PartitionKey: r.partitionKey };
+  });
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < records.length) {
+      const batch = records.slice(next, next + 500);
+      next += 500;
+      await client.send(new PutRecordsCommand({ StreamName: 'bench', Records: batch }));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return EVENTS / ((performance.now() - started) / 1000);
+}
+
+async function generatorRun(
+  endpoint: string,
+  args: string[] = [],
+): Promise<{ perSecond: number; cpuMicrosPerEvent: number; accepted: number }> {
+  const options = parseOptions(
+    [
+      '--stream',
+      'bench',
+      '--endpoint',
+      endpoint,
+      '--scenario',
+      'clickstream',
+      '--rate',
+      '1000000000',
+      '--count',
+      String(EVENTS),
+      '--concurrency',
+      String(CONCURRENCY),
+      ...args,
+    ],
+    {},
+  );
+  const cpu = process.cpuUsage();
+  const { summary } = await runLoad(options, {
+    client: kinesisClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxSockets: CONCURRENCY }),
+  });
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: summary.accepted / summary.durationSeconds,
+    cpuMicrosPerEvent: (used.user + used.system) / summary.sent,
+    accepted: summary.accepted,
+  };
+}
+
+export async function benchLoadgen(): Promise<BenchResult[]> {
+  const sink = await nullSink();
+  const kinesis = await startKinesalite();
+  try {
+    // Warm both paths once, then alternate, keeping the median of three of each.
+    await bareLoop(sink.endpoint);
+    await generatorRun(sink.endpoint);
+    const bare: number[] = [];
+    const gen: { perSecond: number; cpuMicrosPerEvent: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      bare.push(await bareLoop(sink.endpoint));
+      gen.push(await generatorRun(sink.endpoint));
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
+    const bareRate = median(bare);
+    const genRate = median(gen.map((g) => g.perSecond));
+    const cpu = median(gen.map((g) => g.cpuMicrosPerEvent));
+
+    const client = testKinesis(kinesis.endpoint);
+    await createStream(client, 'bench', 4);
+    const options = parseOptions(
+      [
+        '--stream',
+        'bench',
+        '--endpoint',
+        kinesis.endpoint,
+        '--scenario',
+        'clickstream',
+        '--rate',
+        '1000000000',
+        '--duration',
+        '5s',
+      ],
+      {},
+    );
+    const { summary } = await runLoad(options, {
+      client: kinesisClient({ endpoint: kinesis.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS }),
+    });
+
+    return [
+      { name: 'bare loop: pre-built records, 500 a call, 8 in flight, null sink', value: bareRate, unit: 'events/s' },
+      {
+        name: 'load generator (generate, token bucket, batch, send, account), same sink',
+        value: genRate,
+        unit: 'events/s',
+        ratio: genRate / bareRate,
+        target: '>= 0.8',
+        pass: genRate / bareRate >= 0.8,
+      },
+      {
+        name: 'load generator CPU per event (generator, client and sink share the process)',
+        value: cpu,
+        unit: 'µs CPU/event',
+      },
+      {
+        name: `sustained against kinesalite, 4 shards, 5 s (${summary.failed} lost)`,
+        value: summary.eventsPerSecond,
+        unit: 'events/s',
+      },
+    ];
+  } finally {
+    await new Promise<void>((resolve) => sink.server.close(() => resolve()));
+    await kinesis.close();
+  }
+}
