@@ -92,7 +92,8 @@ export async function runLoad(
   const expected = options.expect === undefined ? undefined : new ExpectedAggregates(options.windowSeconds);
   const bucket = new TokenBucket(options.rate);
   let fatal: Error | undefined;
-  let lastThrottle = 0;
+  let lastThrottle = -Infinity;
+  const floorRate = Math.max(1, options.rate / 10);
   const sender = new PutRecordsSender({
     client: hooks.client,
     streamName: options.stream,
@@ -101,12 +102,13 @@ export async function runLoad(
     onAccepted: (entry) => {
       if (expected !== undefined) for (const v of entry.valid) expected.addValid(v);
     },
-    // Multiplicative decrease on throttling, at most every 250 ms; the loop below climbs back.
+    // Multiplicative decrease on throttling, at most once a second (one round trip of feedback),
+    // never below a tenth of the target: retries with backoff absorb what the stream still refuses.
     onThrottle: () => {
       const now = performance.now();
-      if (now - lastThrottle < 250) return;
+      if (now - lastThrottle < 1000) return;
       lastThrottle = now;
-      bucket.setRate(Math.max(1, bucket.currentRate * 0.7));
+      bucket.setRate(Math.max(floorRate, bucket.currentRate * 0.8));
     },
     onFatal: (error) => {
       fatal ??= error;
@@ -134,7 +136,7 @@ export async function runLoad(
     if (now >= deadline) break;
     if (now - lastTick >= 1000) {
       lastTick = now;
-      if (now - lastThrottle > 1000 && bucket.currentRate < options.rate) {
+      if (now - lastThrottle > 1500 && bucket.currentRate < options.rate) {
         bucket.setRate(Math.min(options.rate, bucket.currentRate * 1.1 + 1));
       }
       hooks.onProgress?.({ elapsedMs: now - started, stats: sender.stats, rate: bucket.currentRate });

@@ -58,6 +58,9 @@ function safe(text: string): string {
 function clickstream(random: Random, keys: number, prefix: string): Make {
   const users = new Zipf(keys, 0.9);
   const pages = new Zipf(500, 1.2);
+  // Strings made once, not per event: the generator's cost is mostly allocation.
+  const userKeys = Array.from({ length: keys }, (_, i) => `user-${i}`);
+  const pagePaths = Array.from({ length: 500 }, (_, i) => `/p/${i}`);
   const types = cumulative([
     ['page_view', 70],
     ['click', 22],
@@ -67,22 +70,22 @@ function clickstream(random: Random, keys: number, prefix: string): Make {
   return (index, timeMs, iso, out) => {
     const user = users.sample(random);
     const type = types(random);
-    const page = pages.sample(random);
+    const page = pagePaths[pages.sample(random)];
     // A session is a user's half hour: stable per user and time, so replays keep it.
     const session = `s-${user}-${Math.floor(timeMs / 1_800_000)}`;
-    const key = `user-${user}`;
+    const key = userKeys[user];
     const head = `{"eventId":"${prefix}-${index}","eventTime":"${iso(timeMs)}","type":"${type}","key":"${key}"`;
     let value = 1;
     let json: string;
     if (type === 'purchase') {
       value = round(Math.min(5_000, logNormal(random, 35, 0.9)), 2);
       const items = 1 + intBelow(random, 4);
-      json = `${head},"value":${value},"attributes":{"page":"/p/${page}","session":"${session}","currency":"USD","items":${items}}}`;
+      json = `${head},"value":${value},"attributes":{"page":"${page}","session":"${session}","currency":"USD","items":${items}}}`;
     } else if (type === 'page_view') {
       value = Math.round(logNormal(random, 12_000, 1));
-      json = `${head},"value":${value},"attributes":{"page":"/p/${page}","session":"${session}","unit":"dwell_ms"}}`;
+      json = `${head},"value":${value},"attributes":{"page":"${page}","session":"${session}","unit":"dwell_ms"}}`;
     } else {
-      json = `${head},"attributes":{"page":"/p/${page}","session":"${session}"}}`;
+      json = `${head},"attributes":{"page":"${page}","session":"${session}"}}`;
     }
     out.type = type;
     out.key = key;
@@ -96,6 +99,7 @@ function iot(random: Random, keys: number, prefix: string): Make {
   const baseline = Array.from({ length: keys }, () => 18 + 8 * random());
   const drift = new Float64Array(keys);
   const devices = new Zipf(keys, 0.3);
+  const deviceKeys = Array.from({ length: keys }, (_, i) => `device-${i}`);
   return (index, timeMs, _iso, out) => {
     const device = devices.sample(random);
     drift[device] += 0.05 * normal(random);
@@ -106,7 +110,7 @@ function iot(random: Random, keys: number, prefix: string): Make {
         ? baseline[device] + drift[device] + 0.3 * normal(random) + spike
         : Math.max(0, Math.min(100, 45 + 4 * drift[device] + 2 * normal(random) + spike));
     const value = round(reading, 3);
-    const key = `device-${device}`;
+    const key = deviceKeys[device];
     out.type = type;
     out.key = key;
     out.value = value;

@@ -1,6 +1,6 @@
 /**
- * Holds a rate: `take` waits until a token is there. The burst is a tenth of a second's tokens
- * (at least one), so a stall is not followed by a flood.
+ * Holds a rate. It starts empty, so a run of N seconds sends N seconds' worth, and it holds at
+ * most a tenth of a second's tokens (at least one), so a stall is not followed by a flood.
  */
 export class TokenBucket {
   private tokens: number;
@@ -10,7 +10,7 @@ export class TokenBucket {
     private rate: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.tokens = this.burst();
+    this.tokens = 0;
     this.last = this.now();
   }
 

@@ -185,6 +185,8 @@ describe('load generator against kinesalite', () => {
       expect(summary.failed).toBe(0);
       expect(summary.accepted).toBe(3000);
       expect(summary.throttled).toBeGreaterThan(0);
+      // The rate backs off but not to a standstill: throttling here ignores the rate, as a hot shard may.
+      expect(summary.durationSeconds).toBeLessThan(15);
       expect(summary.retried).toBeGreaterThanOrEqual(proxy.stats.refusedRecords);
       const read = eventsOf(await readStream(testKinesis(kinesis.endpoint), name));
       expect(read).toHaveLength(3000);
@@ -198,7 +200,7 @@ describe('load generator against kinesalite', () => {
   it('holds the rate', async () => {
     const name = await stream();
     const { summary } = await run(['--stream', name, '--scenario', 'iot', '--rate', '400', '--duration', '2s']);
-    expect(summary.accepted).toBeGreaterThan(600);
-    expect(summary.accepted).toBeLessThan(1000);
+    expect(summary.accepted).toBeGreaterThan(700);
+    expect(summary.accepted).toBeLessThanOrEqual(820);
   });
 });
