@@ -7,6 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
+  TYPES_PARTITION,
+  TYPE_LAST_SEEN,
   partitionKey,
   typeShardOf,
   watermarkAttribute,
@@ -63,6 +65,8 @@ interface Extremes {
  */
 export class AggregatesStore {
   private readonly extremes = new Map<string, Extremes>();
+  /** When this container last recorded each type in the types partition. */
+  private readonly typesRecorded = new Map<string, number>();
   private readonly rememberedItems: number;
   private readonly maxAttempts: number;
 
@@ -163,6 +167,32 @@ export class AggregatesStore {
       }
     }
     throw new Error(`aggregate ${pk} @ ${windowStart}: still contended after ${this.maxAttempts} conditional attempts`);
+  }
+
+  /**
+   * Records the types in the types partition, each at most once an hour per container: one small
+   * write per type, not per batch, so the dashboard can list types without a Scan.
+   */
+  async recordTypes(types: Iterable<string>, now = Date.now()): Promise<void> {
+    const due = [...types].filter((t) => now - (this.typesRecorded.get(t) ?? -Infinity) > 3_600_000);
+    await Promise.all(
+      due.map(async (type) => {
+        await this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [A.pk]: { S: TYPES_PARTITION }, [A.sk]: { S: type } },
+            UpdateExpression: 'SET #type = :type, #seen = :seen, #exp = :exp',
+            ExpressionAttributeNames: { '#type': A.type, '#seen': TYPE_LAST_SEEN, '#exp': A.expiresAt },
+            ExpressionAttributeValues: {
+              ':type': { S: type },
+              ':seen': { S: new Date(now).toISOString() },
+              ':exp': { N: String(Math.floor(now / 1000) + this.options.ttlDays * 86_400) },
+            },
+          }),
+        );
+        this.typesRecorded.set(type, now);
+      }),
+    );
   }
 
   private async read(

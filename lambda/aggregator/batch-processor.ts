@@ -11,6 +11,8 @@ import {
 
 export interface AggregateWriter {
   apply(delta: AggregateDelta, source: DeltaSource): Promise<ApplyOutcome>;
+  /** Lists the batch's types for readers; a failure here never fails the batch. */
+  recordTypes?(types: Iterable<string>): Promise<void>;
 }
 
 export interface DeadLetterWriter {
@@ -117,6 +119,12 @@ export async function processBatch(
     });
     failedItems += failedDeltas.length;
     failedPoisonWrites += failedPoison.length;
+
+    if (aggregates.recordTypes !== undefined && deltas.length > 0) {
+      await aggregates.recordTypes(new Set(deltas.map((d) => d.type))).catch((error: unknown) => {
+        options.onWriteError?.(error, 'types partition');
+      });
+    }
 
     const earliest = earliestRecordIndex(failedDeltas, batch.events, failedPoison);
     if (earliest !== undefined) failedSequenceNumbers.push(shardRecords[earliest].sequenceNumber);

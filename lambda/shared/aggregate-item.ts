@@ -24,6 +24,14 @@ export const AGGREGATE_ATTR = {
 } as const;
 
 export const BY_TYPE_INDEX = 'byType';
+
+/**
+ * The partition listing the event types seen, one item per type (`sk` = type, `lastSeen`), so that
+ * a dashboard can offer the types with a Query. Aggregate `pk`s always contain `#`, so it cannot
+ * collide, and it has no `typeShard`, so the `byType` index leaves it out.
+ */
+export const TYPES_PARTITION = 'types';
+export const TYPE_LAST_SEEN = 'lastSeen';
 export const TYPE_INDEX_SHARDS = 16;
 export const DEFAULT_WINDOW_SECONDS = 60;
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -7,22 +6,11 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import kinesalite from 'kinesalite';
+import { startKinesalite } from '../../local/emulators';
 import { kinesisClient } from '../../loadgen/kinesis-client';
-import { type Emulator, TEST_CREDENTIALS } from './emulators';
+import { TEST_CREDENTIALS } from './emulators';
 
-export async function startKinesalite(): Promise<Emulator> {
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { startKinesalite };
 
 export function testKinesis(endpoint: string): KinesisClient {
   return kinesisClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });

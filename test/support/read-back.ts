@@ -1,5 +1,6 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TYPES_PARTITION } from '../../lambda/shared/aggregate-item';
 import type { Expected } from './events';
 
 /** Every aggregate item, read by the plain attributes readers use. Tests may Scan; the dashboard never does. */
@@ -11,6 +12,7 @@ export async function readAggregates(client: DynamoDBClient, tableName: string):
       new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
     );
     for (const item of page.Items ?? []) {
+      if (item.pk.S === TYPES_PARTITION) continue;
       out.set(`${item.type.S}#${item.key.S}@${item.windowStart.S}`, {
         count: Number(item.count.N),
         sumCents: Math.round(Number(item.sum.N) * 100),

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { deaggregateSync } from 'aws-kinesis-agg';
+
+export interface ArchiveOptions {
+  readonly kinesis: KinesisClient;
+  readonly s3: S3Client;
+  readonly streamName: string;
+  readonly bucket: string;
+  /** @default 'events/' */
+  readonly prefix?: string;
+  /**
+   * Buffer hints, as Firehose's: whichever is reached first flushes an object.
+   * @default 1 MiB and 10 s locally (the stack's delivery defaults to 64 MiB and 60 s)
+   */
+  readonly bufferBytes?: number;
+  readonly bufferSeconds?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * Firehose's object key: the Hive-style time prefix of the first record's arrival (UTC), then
+ * `<delivery stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>.gz`.
+ */
+export function archiveKey(prefix: string, deliveryStream: string, arrival: Date): string {
+  const y = arrival.getUTCFullYear();
+  const mo = pad(arrival.getUTCMonth() + 1);
+  const d = pad(arrival.getUTCDate());
+  const h = pad(arrival.getUTCHours());
+  const stamp = `${y}-${mo}-${d}-${h}-${pad(arrival.getUTCMinutes())}-${pad(arrival.getUTCSeconds())}`;
+  return `${prefix}year=${y}/month=${mo}/day=${d}/hour=${h}/${deliveryStream}-1-${stamp}-${randomUUID()}.gz`;
+}
+
+/** The user records of a Kinesis record, KPL-aggregated or not, as Firehose de-aggregates them. */
+function userRecords(record: _Record): Buffer[] {
+  let out: Buffer[] = [Buffer.from(record.Data!)];
+  deaggregateSync(
+    {
+      partitionKey: record.PartitionKey!,
+      sequenceNumber: record.SequenceNumber!,
+      data: Buffer.from(record.Data!).toString('base64'),
+      approximateArrivalTimestamp: record.ApproximateArrivalTimestamp!.getTime() / 1000,
+      kinesisSchemaVersion: '1.0',
+    },
+    true,
+    (err, users) => {
+      if (!err && users !== undefined) out = users.map((u) => Buffer.from(u.data, 'base64'));
+    },
+  );
+  return out;
+}
+
+/**
+ * Local stand-in for the archive delivery stream: its own reader of every shard, buffering by size
+ * and time, writing gzip NDJSON (one user record a line, poison included, as Firehose archives
+ * whatever the stream holds) under Firehose's time-prefixed layout.
+ */
+export class ArchiveWriter {
+  private stopped = false;
+  private readonly running: Promise<void>[] = [];
+  private lines: Buffer[] = [];
+  private bytes = 0;
+  private firstArrival: Date | undefined;
+  private openedAt = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  readonly deliveryStream: string;
+
+  constructor(private readonly options: ArchiveOptions) {
+    this.deliveryStream = `${options.streamName}-archive`;
+  }
+
+  async start(): Promise<void> {
+    const shards =
+      (await this.options.kinesis.send(new ListShardsCommand({ StreamName: this.options.streamName }))).Shards ?? [];
+    for (const shard of shards) this.running.push(this.readShard(shard.ShardId!));
+    this.timer = setInterval(() => {
+      if (this.lines.length > 0 && performance.now() - this.openedAt >= (this.options.bufferSeconds ?? 10) * 1000)
+        void this.flush();
+    }, 200);
+  }
+
+  /** Stops reading and writes what is buffered. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.all(this.running);
+    await this.flush();
+  }
+
+  private async readShard(shardId: string): Promise<void> {
+    const { kinesis, streamName } = this.options;
+    let iterator = (
+      await kinesis.send(
+        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      )
+    ).ShardIterator;
+    while (!this.stopped && iterator !== undefined) {
+      try {
+        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        iterator = page.NextShardIterator;
+        for (const r of page.Records ?? []) this.add(r);
+        if ((page.Records ?? []).length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      } catch (error) {
+        this.options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private add(record: _Record): void {
+    if (this.lines.length === 0) {
+      this.firstArrival = record.ApproximateArrivalTimestamp;
+      this.openedAt = performance.now();
+    }
+    for (const data of userRecords(record)) {
+      const line = data[data.length - 1] === 0x0a ? data : Buffer.concat([data, Buffer.from('\n')]);
+      this.lines.push(line);
+      this.bytes += line.length;
+    }
+    if (this.bytes >= (this.options.bufferBytes ?? 1024 * 1024)) void this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const lines = this.lines;
+    const arrival = this.firstArrival ?? new Date();
+    this.lines = [];
+    this.bytes = 0;
+    this.firstArrival = undefined;
+    if (lines.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      const command = new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: archiveKey(this.options.prefix ?? 'events/', this.deliveryStream, arrival),
+        Body: gzipSync(Buffer.concat(lines)),
+        ContentType: 'application/x-ndjson',
+      });
+      // Retried as Firehose retries S3 delivery: an object is not dropped for one failed request.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.options.s3.send(command);
+          return;
+        } catch (error) {
+          this.options.onError?.(error);
+          if (attempt >= 8) return;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+        }
+      }
+    });
+    return this.flushing;
+  }
+}

@@ -1,0 +1,197 @@
+import { parseArgs } from 'node:util';
+import { AggregatesReader } from '../dashboard/aggregates-reader';
+import { startDashboardServer } from '../dashboard/server';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
+import { LOCAL_NAMES, startLocalPipeline } from './pipeline';
+import { DEFAULT_KEYS, SCENARIOS, type ScenarioName } from '../loadgen/scenarios';
+import { runLoad } from '../loadgen/run';
+import { kinesisClient } from '../loadgen/kinesis-client';
+
+export const USAGE = `Usage: npm start -- [--no-load] [--port 3000] [--kinesis-port 4567] [--dynamodb-port 4568] [--s3-port 4569]
+  [--stream-name events] [--data-dir DIR] [--rate 50] [--scenario clickstream|iot|logs] [--poison 0.01]`;
+
+export interface StartOptions {
+  readonly load: boolean;
+  readonly port: number;
+  readonly kinesisPort: number;
+  readonly dynamodbPort: number;
+  readonly s3Port: number;
+  readonly streamName: string;
+  readonly dataDir?: string;
+  readonly rate: number;
+  readonly scenario: ScenarioName;
+  readonly poison: number;
+}
+
+function port(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new Error(`--${flag}: expected a port from 0 to 65535, got "${raw}"`);
+  return n;
+}
+
+export function parseStartOptions(argv: readonly string[]): StartOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    allowNegative: true,
+    options: {
+      load: { type: 'boolean', default: true },
+      port: { type: 'string' },
+      'kinesis-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      's3-port': { type: 'string' },
+      'stream-name': { type: 'string' },
+      'data-dir': { type: 'string' },
+      rate: { type: 'string' },
+      scenario: { type: 'string' },
+      poison: { type: 'string' },
+    },
+  });
+  const streamName = values['stream-name'] ?? 'events';
+  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName))
+    throw new Error(`--stream-name: "${streamName}" is not a valid stream name`);
+  const rate = values.rate === undefined ? 50 : Number(values.rate);
+  if (!(rate > 0)) throw new Error(`--rate: expected a positive number, got "${values.rate}"`);
+  const scenario = values.scenario ?? 'clickstream';
+  if (!(SCENARIOS as readonly string[]).includes(scenario))
+    throw new Error(`--scenario: must be one of ${SCENARIOS.join(', ')}`);
+  const poison = values.poison === undefined ? 0.01 : Number(values.poison);
+  if (!(poison >= 0 && poison <= 1)) throw new Error(`--poison: expected a share from 0 to 1, got "${values.poison}"`);
+  return {
+    load: values.load !== false,
+    port: port('port', values.port, 3000),
+    kinesisPort: port('kinesis-port', values['kinesis-port'], 4567),
+    dynamodbPort: port('dynamodb-port', values['dynamodb-port'], 4568),
+    s3Port: port('s3-port', values['s3-port'], 4569),
+    streamName,
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    rate,
+    scenario: scenario as ScenarioName,
+    poison,
+  };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let options: StartOptions;
+  try {
+    options = parseStartOptions(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  const pipeline = await startLocalPipeline({
+    streamName: options.streamName,
+    kinesisPort: options.kinesisPort,
+    dynamodbPort: options.dynamodbPort,
+    s3Port: options.s3Port,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    onError: (what, error) => process.stderr.write(`[${what}] ${(error as Error).message ?? String(error)}\n`),
+  });
+  const dashboard = await startDashboardServer(
+    {
+      reader: new AggregatesReader(pipeline.dynamodb, LOCAL_NAMES.table),
+      windowSeconds: pipeline.windowSeconds,
+      mode: 'local',
+      tableName: LOCAL_NAMES.table,
+      stats: () => pipeline.stats(),
+    },
+    options.port,
+  );
+
+  log('Local pipeline is running (emulators on 127.0.0.1; Ctrl-C stops it)');
+  log('');
+  log(`  Dashboard          ${dashboard.url}`);
+  log(`  Kinesis            ${pipeline.kinesisEndpoint}   stream "${pipeline.streamName}" (2 shards)`);
+  log(`  DynamoDB           ${pipeline.dynamodbEndpoint}   table "${LOCAL_NAMES.table}"`);
+  log(
+    `  S3                 ${pipeline.s3Endpoint}   buckets "${LOCAL_NAMES.deadLetterBucket}" (poison/), "${LOCAL_NAMES.archiveBucket}" (events/), "${LOCAL_NAMES.failureBucket}"`,
+  );
+  log(
+    '  Aggregator         the real lambda/aggregator handler, driven like the Kinesis event source mapping (dev profile settings)',
+  );
+  log('  OpenSearch sink    not emulated locally: there is no OpenSearch emulator on npm; it runs only when deployed');
+  log('');
+  log('  To point the AWS CLI or SDK at it:');
+  log(
+    `    export AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=${LOCAL_REGION}`,
+  );
+  log(
+    `    export AWS_ENDPOINT_URL_KINESIS=${pipeline.kinesisEndpoint} AWS_ENDPOINT_URL_DYNAMODB=${pipeline.dynamodbEndpoint} AWS_ENDPOINT_URL_S3=${pipeline.s3Endpoint}`,
+  );
+  log(
+    `    aws dynamodb query --table-name ${LOCAL_NAMES.table} --key-condition-expression "pk = :p" --expression-attribute-values '{":p":{"S":"types"}}'`,
+  );
+  log(
+    `    npm run loadgen -- --stream ${pipeline.streamName} --endpoint ${pipeline.kinesisEndpoint} --scenario iot --rate 200 --duration 60s`,
+  );
+  log(
+    `  State: ${options.dataDir === undefined ? 'in memory and a temporary folder, gone on exit (--data-dir keeps it)' : `kept in ${options.dataDir}`}`,
+  );
+
+  let stopLoad: () => void = () => undefined;
+  const loadStopped = new Promise<void>((resolve) => (stopLoad = resolve));
+  const load = options.load
+    ? runLoad(
+        {
+          stream: pipeline.streamName,
+          endpoint: pipeline.kinesisEndpoint,
+          region: LOCAL_REGION,
+          scenario: options.scenario,
+          rate: options.rate,
+          durationMs: Number.MAX_SAFE_INTEGER,
+          keys: DEFAULT_KEYS[options.scenario],
+          seed: 1,
+          kpl: false,
+          poison: options.poison,
+          json: false,
+          concurrency: 2,
+          maxRetries: 10,
+          windowSeconds: pipeline.windowSeconds,
+          startMs: Date.now(),
+        },
+        {
+          client: kinesisClient({
+            endpoint: pipeline.kinesisEndpoint,
+            region: LOCAL_REGION,
+            credentials: LOCAL_CREDENTIALS,
+          }),
+          stopSignal: loadStopped,
+        },
+      )
+    : undefined;
+  if (load !== undefined)
+    log(
+      `  Load generator     ${options.scenario} at ${options.rate} events/s, ${options.poison * 100}% poison (--no-load turns it off)`,
+    );
+
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    log('\nStopping: load generator, pollers, archive flush, emulators…');
+    stopLoad();
+    void (async () => {
+      await load;
+      await dashboard.close();
+      await pipeline.stop();
+      log('Stopped.');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`npm start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
