@@ -8,7 +8,8 @@ import { runLoad } from '../loadgen/run';
 import { kinesisClient } from '../loadgen/kinesis-client';
 
 export const USAGE = `Usage: npm start -- [--no-load] [--port 3000] [--kinesis-port 4567] [--dynamodb-port 4568] [--s3-port 4569]
-  [--stream-name events] [--data-dir DIR] [--rate 50] [--scenario clickstream|iot|logs] [--poison 0.01]`;
+  [--stream-name events] [--data-dir DIR] [--rate 50] [--scenario clickstream|iot|logs] [--poison 0.01]
+  [--archive-buffer-seconds 10]`;
 
 export interface StartOptions {
   readonly load: boolean;
@@ -21,6 +22,7 @@ export interface StartOptions {
   readonly rate: number;
   readonly scenario: ScenarioName;
   readonly poison: number;
+  readonly archiveBufferSeconds: number;
 }
 
 function port(flag: string, raw: string | undefined, fallback: number): number {
@@ -48,6 +50,7 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
       rate: { type: 'string' },
       scenario: { type: 'string' },
       poison: { type: 'string' },
+      'archive-buffer-seconds': { type: 'string' },
     },
   });
   const streamName = values['stream-name'] ?? 'events';
@@ -60,8 +63,16 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     throw new Error(`--scenario: must be one of ${SCENARIOS.join(', ')}`);
   const poison = values.poison === undefined ? 0.01 : Number(values.poison);
   if (!(poison >= 0 && poison <= 1)) throw new Error(`--poison: expected a share from 0 to 1, got "${values.poison}"`);
+  const archiveBufferSeconds =
+    values['archive-buffer-seconds'] === undefined ? 10 : Number(values['archive-buffer-seconds']);
+  if (!(archiveBufferSeconds > 0 && archiveBufferSeconds <= 900)) {
+    throw new Error(
+      `--archive-buffer-seconds: expected a number of seconds from 0 to 900, got "${values['archive-buffer-seconds']}"`,
+    );
+  }
   return {
     load: values.load !== false,
+    archiveBufferSeconds,
     port: port('port', values.port, 3000),
     kinesisPort: port('kinesis-port', values['kinesis-port'], 4567),
     dynamodbPort: port('dynamodb-port', values['dynamodb-port'], 4568),
@@ -89,6 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
     kinesisPort: options.kinesisPort,
     dynamodbPort: options.dynamodbPort,
     s3Port: options.s3Port,
+    archiveBufferSeconds: options.archiveBufferSeconds,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     onError: (what, error) => process.stderr.write(`[${what}] ${(error as Error).message ?? String(error)}\n`),
   });
