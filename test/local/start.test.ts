@@ -121,7 +121,7 @@ describe('npm start', () => {
       client: kinesisClient({ endpoint: local.kinesis, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
     });
     expect(summary.failed).toBe(0);
-    const want = expected!.toJSON() as ExpectFile;
+    const want = expected!.toJSON();
 
     for (const type of new Set(want.items.map((i) => i.type))) {
       const items = want.items.filter((i) => i.type === type);
