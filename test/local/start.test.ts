@@ -5,7 +5,6 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import { parseStartOptions } from '../../local/start';
-import type { ExpectFile } from '../../loadgen/expect';
 import { parseOptions } from '../../loadgen/options';
 import { runLoad } from '../../loadgen/run';
 import { kinesisClient } from '../../loadgen/kinesis-client';
