@@ -39,7 +39,17 @@ function chart(element: HTMLElement, label: string, color: string): uPlot {
         { stroke: '#94a3b8', grid: { stroke: '#1e293b' } },
         { stroke: '#94a3b8', grid: { stroke: '#1e293b' }, size: 60 },
       ],
-      scales: { x: { time: true } },
+      // A fixed time axis: the last minutes up to the open window, however few points there are yet.
+      scales: {
+        x: {
+          time: true,
+          range: () => {
+            const width = windowSeconds * 1000;
+            const end = Math.floor(Date.now() / width) * width + width;
+            return [(end - HISTORY_MINUTES * 60_000) / 1000, end / 1000];
+          },
+        },
+      },
     },
     [[], []],
     element,

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,66 +6,16 @@ import { parseStartOptions } from '../../local/start';
 import { parseOptions } from '../../loadgen/options';
 import { runLoad } from '../../loadgen/run';
 import { kinesisClient } from '../../loadgen/kinesis-client';
-
-const ROOT = join(__dirname, '..', '..');
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  dashboard: string;
-  kinesis: string;
-  s3: string;
-}
-
-/** `npm start -- --no-load` as a subprocess, every port picked by the OS, read back from what it prints. */
-async function start(): Promise<Started> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'local/start.ts',
-      '--no-load',
-      '--port',
-      '0',
-      '--kinesis-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--s3-port',
-      '0',
-      '--archive-buffer-seconds',
-      '1',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!/S3\s+http/.test(out) || !/Dashboard\s+http/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const find = (label: string): string => new RegExp(`${label}\\s+(http://\\S+)`).exec(out)![1];
-  return { child, output: () => out, dashboard: find('Dashboard'), kinesis: find('Kinesis'), s3: find('S3') };
-}
+import { type Started, startLocalMode, stopLocalMode } from '../support/local-mode';
 
 let local: Started;
 
 beforeAll(async () => {
-  local = await start();
+  local = await startLocalMode(['--no-load', '--archive-buffer-seconds', '1']);
 }, 90_000);
 
 afterAll(async () => {
-  if (local === undefined) return;
-  const exited = new Promise((resolve) => local.child.once('exit', resolve));
-  local.child.kill('SIGINT');
-  await exited;
+  if (local !== undefined) await stopLocalMode(local);
 });
 
 async function api<T>(path: string): Promise<T> {
@@ -196,6 +144,14 @@ describe('npm start', () => {
     );
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toMatch(/^from: /);
+  });
+});
+
+describe('npm start, on Ctrl-C', () => {
+  it('stops cleanly, exit code 0', async () => {
+    const code = await stopLocalMode(local);
+    local = undefined as unknown as Started;
+    expect(code).toBe(0);
   });
 });
 
