@@ -62,5 +62,6 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'DeadLetterBucketName', { value: this.aggregator.deadLetterBucket.bucketName });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.aggregator.failureQueue.queueUrl });
     new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });
+    new CfnOutput(this, 'WindowSeconds', { value: String(c.aggregates.windowSeconds) });
   }
 }

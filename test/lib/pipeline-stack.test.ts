@@ -74,6 +74,7 @@ describe('PipelineStack', () => {
         'FailureQueueUrl',
         'StreamArn',
         'StreamName',
+        'WindowSeconds',
       ].sort(),
     );
   });

@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
+import { AggregatesReader } from './aggregates-reader';
+import type { PipelineStats } from './api';
+import { startDashboardServer } from './server';
+
+export const USAGE = 'Usage: npm run dashboard -- --stack NAME [--region R] [--profile P] [--port 3000]';
+
+export interface DashboardOptions {
+  readonly stack: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly port: number;
+}
+
+export interface StackResources {
+  readonly tableName: string;
+  readonly deadLetterBucket: string;
+  readonly windowSeconds: number;
+}
+
+export function parseDashboardOptions(argv: readonly string[]): DashboardOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      stack: { type: 'string' },
+      region: { type: 'string' },
+      profile: { type: 'string' },
+      port: { type: 'string' },
+    },
+  });
+  if (values.stack === undefined || values.stack === '')
+    throw new Error('--stack: required, the deployed stack name (e.g. streaming-pipeline-dev)');
+  const port = values.port === undefined ? 3000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`--port: expected a port from 0 to 65535, got "${values.port}"`);
+  return {
+    stack: values.stack,
+    ...(values.region === undefined ? {} : { region: values.region }),
+    ...(values.profile === undefined ? {} : { profile: values.profile }),
+    port,
+  };
+}
+
+/** The table and bucket of a deployed stack, from its outputs: nothing to copy by hand. */
+export async function resolveStack(
+  cloudformation: Pick<CloudFormationClient, 'send'>,
+  stackName: string,
+): Promise<StackResources> {
+  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const need = (key: string): string => {
+    const value = outputs.get(key);
+    if (value === undefined)
+      throw new Error(`--stack: stack "${stackName}" has no output ${key}; is it this project's stack, deployed?`);
+    return value;
+  };
+  return {
+    tableName: need('AggregatesTableName'),
+    deadLetterBucket: need('DeadLetterBucketName'),
+    windowSeconds: Number(outputs.get('WindowSeconds') ?? 60),
+  };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: DashboardOptions;
+  try {
+    options = parseDashboardOptions(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  // The SDK's credential chain reads the profile from here, like the AWS CLI's --profile.
+  if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
+  const region = options.region === undefined ? {} : { region: options.region };
+  const resources = await resolveStack(new CloudFormationClient(region), options.stack);
+  const s3 = new S3Client(region);
+  const stats = async (): Promise<PipelineStats> => {
+    // A count, capped: a dashboard tile, not an inventory.
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: resources.deadLetterBucket, Prefix: DEAD_LETTER_PREFIX, MaxKeys: 1000 }),
+    );
+    return { poisonRecords: page.KeyCount ?? 0, lagMs: null, failedBatches: null };
+  };
+  const server = await startDashboardServer(
+    {
+      reader: new AggregatesReader(new DynamoDBClient(region), resources.tableName),
+      windowSeconds: resources.windowSeconds,
+      mode: 'aws',
+      tableName: resources.tableName,
+      stats,
+    },
+    options.port,
+  );
+  process.stdout.write(
+    `Dashboard for stack ${options.stack} (table ${resources.tableName}) at ${server.url}\n` +
+      'It listens on 127.0.0.1 only and reads with your own AWS credentials (dynamodb:Query, s3:ListBucket). Ctrl-C stops it.\n',
+  );
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await server.close();
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`dashboard: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

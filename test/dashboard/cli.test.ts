@@ -1,0 +1,40 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { describe, expect, it } from 'vitest';
+import { parseDashboardOptions, resolveStack } from '../../dashboard/cli';
+
+function cloudformation(outputs: Record<string, string>): Pick<CloudFormationClient, 'send'> {
+  return {
+    send: () =>
+      Promise.resolve({
+        Stacks: [{ Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+      }),
+  };
+}
+
+describe('npm run dashboard', () => {
+  it('reads the flags', () => {
+    expect(parseDashboardOptions(['--stack', 's', '--region', 'eu-west-1', '--profile', 'dev'])).toEqual({
+      stack: 's',
+      region: 'eu-west-1',
+      profile: 'dev',
+      port: 3000,
+    });
+    expect(() => parseDashboardOptions([])).toThrow(/^--stack: required/);
+    expect(() => parseDashboardOptions(['--stack', 's', '--port', 'x'])).toThrow(/^--port:/);
+    expect(() => parseDashboardOptions(['--stak', 's'])).toThrow(/--stak/);
+  });
+
+  it('finds the table, the dead-letter bucket and the window in the stack outputs', async () => {
+    const resources = await resolveStack(
+      cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', WindowSeconds: '300', StreamName: 'x' }),
+      'streaming-pipeline-dev',
+    );
+    expect(resources).toEqual({ tableName: 't', deadLetterBucket: 'b', windowSeconds: 300 });
+  });
+
+  it('names the missing output when the stack is not this project', async () => {
+    await expect(resolveStack(cloudformation({ Other: 'x' }), 'other')).rejects.toThrow(
+      '--stack: stack "other" has no output AggregatesTableName',
+    );
+  });
+});
