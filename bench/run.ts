@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { benchAggregateWrites } from './aggregate-writes.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
+import { benchLocalPipeline } from './local-pipeline.bench';
 import type { BenchResult } from './harness';
 
 function format(r: BenchResult): string {
@@ -16,7 +17,12 @@ async function main(): Promise<void> {
     `Benchmarks on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}, ${new Date().toISOString()}`,
   );
   // The load generator first: it measures allocation-heavy work, best done before the emulators fill the heap.
-  const results = [...(await benchLoadgen()), ...benchAggregatorCore(), ...(await benchAggregateWrites())];
+  const results = [
+    ...(await benchLoadgen()),
+    ...benchAggregatorCore(),
+    ...(await benchAggregateWrites()),
+    ...(await benchLocalPipeline()),
+  ];
   for (const r of results) console.log(format(r));
   const missed = results.filter((r) => r.pass === false);
   if (missed.length > 0) {

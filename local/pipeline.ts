@@ -53,6 +53,8 @@ export interface LocalPipeline {
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
   readonly kinesis: KinesisClient;
+  /** Kinesis records the aggregator has finished with since start. */
+  processedRecords(): number;
   stats(): Promise<PipelineStats>;
   stop(): Promise<void>;
 }
@@ -149,6 +151,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
   const lags: { at: number; lag: number }[] = [];
   let failedBatches = 0;
+  let processed = 0;
   const onError = options.onError ?? (() => undefined);
   const poller = new EventSourcePoller({
     kinesis,
@@ -176,6 +179,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       );
     },
     onDone: (lag) => {
+      processed++;
       const now = Date.now();
       lags.push({ at: now, lag });
       while (lags.length > 0 && (lags[0].at < now - 60_000 || lags.length > 100_000)) lags.shift();
@@ -203,6 +207,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     dynamodb,
     s3,
     kinesis,
+    processedRecords: () => processed,
     stats: async () => {
       const recent = lags
         .filter((l) => l.at >= Date.now() - 60_000)
