@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
+  type AggregateRow,
   BY_TYPE_INDEX,
   TYPES_PARTITION,
   TYPE_LAST_SEEN,
@@ -13,14 +14,7 @@ import {
   typeShards,
 } from '../lambda/shared/aggregate-item';
 
-export interface AggregateRow {
-  readonly key: string;
-  readonly windowStart: string;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
-}
+export type { AggregateRow };
 
 export interface TypeRow {
   readonly type: string;

@@ -1,15 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import type { AggregateRow } from '../lambda/shared/aggregate-item';
 import type { PipelineEvent } from '../lambda/shared/event-schema';
 import { type ValidEvent, validateEvent, windowStartMs } from '../lambda/shared/event-schema';
 
-export interface ExpectedItem {
+export interface ExpectedItem extends AggregateRow {
   readonly type: string;
-  readonly key: string;
-  readonly windowStart: string;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
 }
 
 export interface ExpectFile {

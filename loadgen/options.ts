@@ -1,3 +1,4 @@
+import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
 import { parseIsoTimestamp } from '../lambda/shared/event-schema';
@@ -121,7 +122,7 @@ export function parseOptions(
 
   const stream = str('stream');
   if (stream === undefined || stream === '') throw new UsageError('--stream: required, the Kinesis stream name');
-  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(stream)) {
+  if (!STREAM_NAME_PATTERN.test(stream)) {
     throw new UsageError(`--stream: "${stream}" is not a valid stream name (1..128 of a-z A-Z 0-9 _ . -)`);
   }
   const scenario = str('scenario');

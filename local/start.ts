@@ -1,3 +1,4 @@
+import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
 import { parseArgs } from 'node:util';
 import { AggregatesReader } from '../dashboard/aggregates-reader';
 import { startDashboardServer } from '../dashboard/server';
@@ -54,7 +55,7 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     },
   });
   const streamName = values['stream-name'] ?? 'events';
-  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName))
+  if (!STREAM_NAME_PATTERN.test(streamName))
     throw new Error(`--stream-name: "${streamName}" is not a valid stream name`);
   const rate = values.rate === undefined ? 50 : Number(values.rate);
   if (!(rate > 0)) throw new Error(`--rate: expected a positive number, got "${values.rate}"`);

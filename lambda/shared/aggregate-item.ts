@@ -35,6 +35,17 @@ export const TYPE_LAST_SEEN = 'lastSeen';
 export const TYPE_INDEX_SHARDS = 16;
 export const DEFAULT_WINDOW_SECONDS = 60;
 
+/** One aggregate as readers see it: the dashboard API's item, and the load generator's expect file. */
+export interface AggregateRow {
+  readonly key: string;
+  /** ISO-8601 UTC. */
+  readonly windowStart: string;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+}
+
 /** Attributes the `byType` index projects, besides its keys: exactly what the dashboard reads. */
 export const BY_TYPE_PROJECTION = [
   AGGREGATE_ATTR.type,
