@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type _Record,
-} from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, type KinesisClient, ListShardsCommand, type _Record } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { deaggregateSync } from 'aws-kinesis-agg';
+import { Checkpoints } from './checkpoints';
+import { shardIterator } from './shard-iterator';
 
 export interface ArchiveOptions {
   readonly kinesis: KinesisClient;
@@ -24,6 +20,8 @@ export interface ArchiveOptions {
   readonly bufferBytes?: number;
   readonly bufferSeconds?: number;
   readonly onError?: (error: unknown) => void;
+  /** Where each shard was archived up to; a restart resumes after it. @default in memory */
+  readonly checkpoints?: Checkpoints;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -71,6 +69,9 @@ export class ArchiveWriter {
   private lines: Buffer[] = [];
   private bytes = 0;
   private firstArrival: Date | undefined;
+  /** The last record buffered, per shard: checkpointed once its object is written. */
+  private buffered: Record<string, string> = {};
+  private readonly checkpoints: Checkpoints;
   private openedAt = 0;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -78,6 +79,7 @@ export class ArchiveWriter {
 
   constructor(private readonly options: ArchiveOptions) {
     this.deliveryStream = `${options.streamName}-archive`;
+    this.checkpoints = options.checkpoints ?? new Checkpoints();
   }
 
   async start(): Promise<void> {
@@ -100,16 +102,12 @@ export class ArchiveWriter {
 
   private async readShard(shardId: string): Promise<void> {
     const { kinesis, streamName } = this.options;
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
-      )
-    ).ShardIterator;
+    let iterator = await shardIterator(kinesis, streamName, shardId, this.checkpoints.get(shardId));
     while (!this.stopped && iterator !== undefined) {
       try {
         const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
         iterator = page.NextShardIterator;
-        for (const r of page.Records ?? []) this.add(r);
+        for (const r of page.Records ?? []) this.add(shardId, r);
         if ((page.Records ?? []).length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
       } catch (error) {
         this.options.onError?.(error);
@@ -118,7 +116,8 @@ export class ArchiveWriter {
     }
   }
 
-  private add(record: _Record): void {
+  private add(shardId: string, record: _Record): void {
+    this.buffered[shardId] = record.SequenceNumber!;
     if (this.lines.length === 0) {
       this.firstArrival = record.ApproximateArrivalTimestamp;
       this.openedAt = performance.now();
@@ -134,6 +133,8 @@ export class ArchiveWriter {
   private flush(): Promise<void> {
     const lines = this.lines;
     const arrival = this.firstArrival ?? new Date();
+    const positions = this.buffered;
+    this.buffered = {};
     this.lines = [];
     this.bytes = 0;
     this.firstArrival = undefined;
@@ -149,6 +150,8 @@ export class ArchiveWriter {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.options.s3.send(command);
+          for (const [shardId, sequenceNumber] of Object.entries(positions))
+            this.checkpoints.set(shardId, sequenceNumber);
           return;
         } catch (error) {
           this.options.onError?.(error);

@@ -9,6 +9,7 @@ import { kinesisClient } from '../loadgen/kinesis-client';
 import { percentile } from '../loadgen/run';
 import type { PipelineStats } from '../dashboard/api';
 import { ArchiveWriter } from './archive-writer';
+import { Checkpoints } from './checkpoints';
 import {
   type Emulator,
   LOCAL_CREDENTIALS,
@@ -185,6 +186,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       while (lags.length > 0 && (lags[0].at < now - 60_000 || lags.length > 100_000)) lags.shift();
     },
     onError: (error) => onError('aggregator', error),
+    checkpoints: new Checkpoints(dir(join('checkpoints', 'aggregator.json'))),
   });
   const archive = new ArchiveWriter({
     kinesis,
@@ -194,6 +196,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     bufferSeconds: options.archiveBufferSeconds,
     bufferBytes: options.archiveBufferBytes,
     onError: (error) => onError('archive', error),
+    checkpoints: new Checkpoints(dir(join('checkpoints', 'archive.json'))),
   });
   await Promise.all([poller.start(), archive.start()]);
 

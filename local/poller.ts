@@ -1,11 +1,7 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type _Record,
-} from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, type KinesisClient, ListShardsCommand, type _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { Checkpoints } from './checkpoints';
+import { shardIterator } from './shard-iterator';
 
 /** The settings of the event source mapping this poller stands in for (lib/config.ts's aggregator section). */
 export interface MappingSettings {
@@ -52,6 +48,8 @@ export interface PollerOptions {
    * @default 100
    */
   readonly idleMs?: number;
+  /** Where each shard was left; a restart resumes after it. @default in memory */
+  readonly checkpoints?: Checkpoints;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,7 +65,11 @@ export class EventSourcePoller {
   private stopped = false;
   private readonly running: Promise<void>[] = [];
 
-  constructor(private readonly options: PollerOptions) {}
+  private readonly checkpoints: Checkpoints;
+
+  constructor(private readonly options: PollerOptions) {
+    this.checkpoints = options.checkpoints ?? new Checkpoints();
+  }
 
   async start(): Promise<void> {
     const shards =
@@ -82,11 +84,7 @@ export class EventSourcePoller {
 
   private async pollShard(shardId: string): Promise<void> {
     const { kinesis, streamName, settings } = this.options;
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
-      )
-    ).ShardIterator;
+    let iterator = await shardIterator(kinesis, streamName, shardId, this.checkpoints.get(shardId));
     let buffer: _Record[] = [];
     let firstBufferedAt = 0;
     while (!this.stopped && iterator !== undefined) {
@@ -104,6 +102,8 @@ export class EventSourcePoller {
           buffer = buffer.slice(settings.batchSize);
           firstBufferedAt = performance.now();
           await this.deliver(shardId, batch);
+          // Done with, either way: applied, or handed to the on-failure destination.
+          this.checkpoints.set(shardId, batch[batch.length - 1].SequenceNumber!);
         } else if (records.length === 0) {
           const idle = this.options.idleMs ?? 100;
           await sleep(

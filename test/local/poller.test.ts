@@ -2,6 +2,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startKinesalite } from '../../local/emulators';
+import { Checkpoints } from '../../local/checkpoints';
 import { EventSourcePoller, type FailedBatch, type MappingSettings } from '../../local/poller';
 import { uniqueName } from '../support/emulators';
 import { createStream, testKinesis } from '../support/kinesalite';
@@ -34,10 +35,11 @@ async function run(
   count: number,
   settings: MappingSettings,
   behave: (inv: Invocation, n: number) => KinesisStreamBatchResponse | 'throw' | void,
+  reuse?: { name: string; checkpoints: Checkpoints },
 ): Promise<{ invocations: Invocation[]; failures: FailedBatch[]; done: number[] }> {
   const client = testKinesis(kinesis.endpoint);
-  const name = uniqueName('poll');
-  await createStream(client, name, 2);
+  const name = reuse?.name ?? uniqueName('poll');
+  if (reuse === undefined) await createStream(client, name, 2);
   for (let i = 0; i < count; i += 500) {
     const ids = Array.from({ length: Math.min(500, count - i) }, (_, j) => i + j);
     await client.send(
@@ -72,6 +74,7 @@ async function run(
       return Promise.resolve();
     },
     onDone: (lag) => done.push(lag),
+    ...(reuse === undefined ? {} : { checkpoints: reuse.checkpoints }),
   });
   await poller.start();
   const deadline = Date.now() + 20_000;
@@ -163,5 +166,16 @@ describe('EventSourcePoller', () => {
     const { failures, invocations } = await run(10, { ...SETTINGS, maxRecordAgeSeconds: 0 }, () => undefined);
     expect(invocations).toEqual([]);
     expect(failures.every((f) => f.requestContext.condition === 'RecordAgeExceeded')).toBe(true);
+  });
+
+  it('resumes after its checkpoint on restart instead of reading the shard again', async () => {
+    const name = uniqueName('resume');
+    await createStream(testKinesis(kinesis.endpoint), name, 2);
+    const checkpoints = new Checkpoints();
+    const first = await run(120, SETTINGS, () => undefined, { name, checkpoints });
+    deliveredOnce(first.invocations, 120);
+    const second = await run(30, SETTINGS, () => undefined, { name, checkpoints });
+    expect(second.invocations.reduce((s, i) => s + i.ids.length, 0)).toBe(30);
+    expect(Math.min(...second.invocations.flatMap((i) => i.ids))).toBe(0);
   });
 });
