@@ -40,12 +40,22 @@ export interface DeadLetterConfig {
   readonly expireDays: number;
 }
 
+export interface ArchiveConfig {
+  /** Firehose buffer hints: whichever is reached first writes an object. */
+  readonly bufferMiB: number;
+  readonly bufferSeconds: number;
+  /** Days before archive objects move to S3 Standard-IA. */
+  readonly transitionToIaDays: number;
+  readonly expireDays: number;
+}
+
 export interface PipelineConfig {
   readonly stage: Stage;
   readonly stream: StreamConfig;
   readonly aggregator: AggregatorConfig;
   readonly aggregates: AggregatesConfig;
   readonly deadLetter: DeadLetterConfig;
+  readonly archive: ArchiveConfig;
   /** `destroy`: stateful resources go with the stack, buckets emptied first. `retain`: they stay. */
   readonly removal: 'destroy' | 'retain';
 }
@@ -66,6 +76,7 @@ const dev: PipelineConfig = {
   },
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 7 },
   deadLetter: { expireDays: 14 },
+  archive: { bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 90 },
   removal: 'destroy',
 };
 
@@ -85,6 +96,7 @@ const prod: PipelineConfig = {
   },
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 90 },
   deadLetter: { expireDays: 90 },
+  archive: { bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 730 },
   removal: 'retain',
 };
 
@@ -194,6 +206,17 @@ export function validateConfig(c: PipelineConfig): PipelineConfig {
   }
   integerIn('aggregates.ttlDays', c.aggregates.ttlDays, 1, 3_650);
   integerIn('deadLetter.expireDays', c.deadLetter.expireDays, 1, 3_650);
+  // Firehose's S3 buffer hints: 1..128 MiB and 0..900 s.
+  integerIn('archive.bufferMiB', c.archive.bufferMiB, 1, 128);
+  integerIn('archive.bufferSeconds', c.archive.bufferSeconds, 0, 900);
+  // S3 moves objects to Standard-IA after 30 days at the earliest.
+  integerIn('archive.transitionToIaDays', c.archive.transitionToIaDays, 30, 3_650);
+  integerIn('archive.expireDays', c.archive.expireDays, 1, 36_500);
+  if (c.archive.expireDays <= c.archive.transitionToIaDays) {
+    throw new ConfigError(
+      `archive.expireDays: ${c.archive.expireDays} must be later than archive.transitionToIaDays (${c.archive.transitionToIaDays})`,
+    );
+  }
   oneOf('removal', c.removal, ['destroy', 'retain'] as const);
   return c;
 }

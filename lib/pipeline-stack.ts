@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
 import { AggregatesTable } from './constructs/aggregates-table';
+import { ArchiveDelivery } from './constructs/archive-delivery';
 import { Aggregator } from './constructs/aggregator';
 import { IngestStream } from './constructs/ingest-stream';
 
@@ -15,6 +16,7 @@ export class PipelineStack extends Stack {
   readonly ingest: IngestStream;
   readonly aggregates: AggregatesTable;
   readonly aggregator: Aggregator;
+  readonly archive: ArchiveDelivery;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -48,6 +50,18 @@ export class PipelineStack extends Stack {
       removalPolicy,
     });
 
+    this.archive = new ArchiveDelivery(this, 'Archive', {
+      stream: this.ingest.stream,
+      accessLogsBucket: accessLogs.bucket,
+      bufferMiB: c.archive.bufferMiB,
+      bufferInterval: Duration.seconds(c.archive.bufferSeconds),
+      transitionToIa: Duration.days(c.archive.transitionToIaDays),
+      expiry: Duration.days(c.archive.expireDays),
+      versioned: c.removal === 'retain',
+      logRetention: c.aggregator.logRetentionDays,
+      removalPolicy,
+    });
+
     if (c.stream.encryption === 'customer-managed') {
       Validations.of(this.ingest.stream).acknowledge({
         id: 'AwsSolutions::AwsSolutions-KDS3',
@@ -62,6 +76,7 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'DeadLetterBucketName', { value: this.aggregator.deadLetterBucket.bucketName });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.aggregator.failureQueue.queueUrl });
     new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'WindowSeconds', { value: String(c.aggregates.windowSeconds) });
   }
 }

@@ -65,6 +65,10 @@ describe('loadConfig', () => {
     [{ 'aggregates.ttlDays': 0 }, /^aggregates\.ttlDays:/],
     [{ 'deadLetter.expireDays': 0 }, /^deadLetter\.expireDays:/],
     [{ removal: 'snapshot' }, /^removal: must be one of destroy, retain/],
+    [{ 'archive.bufferMiB': 129 }, /^archive\.bufferMiB: must be an integer from 1 to 128/],
+    [{ 'archive.bufferSeconds': 901 }, /^archive\.bufferSeconds:/],
+    [{ 'archive.transitionToIaDays': 10 }, /^archive\.transitionToIaDays: must be an integer from 30/],
+    [{ 'archive.expireDays': 20 }, /^archive\.expireDays: 20 must be later than archive\.transitionToIaDays/],
     [{ 'aggregator.batchsize': 5 }, /^aggregator\.batchsize: no such setting/],
     [{ 'stream.mode.extra': 5 }, /^stream\.mode\.extra: no such setting/],
   ])('refuses %j, naming the field and what it accepts', (context, message) => {

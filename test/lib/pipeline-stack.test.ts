@@ -34,6 +34,9 @@ describe('PipelineStack', () => {
     expect(acknowledged).toEqual([
       'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::<AggregatorDeadLetterBucket5BA31173.Arn>/poison/*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/errors/*] @ StreamingPipeline/Archive/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*] @ StreamingPipeline/Archive/Role/DefaultPolicy/Resource',
+      'AwsSolutions-KDF1 @ StreamingPipeline/Archive/DeliveryStream',
       'AwsSolutions-SQS3 @ StreamingPipeline/Aggregator/FailureQueue/Resource',
       'Serverless-LambdaDLQ @ StreamingPipeline/Aggregator/Function/Resource',
       'Serverless-SQSRedrivePolicy @ StreamingPipeline/Aggregator/FailureQueue/Resource',
@@ -60,7 +63,7 @@ describe('PipelineStack', () => {
       expect(stateful.length).toBeGreaterThanOrEqual(statefulTypes.length);
       for (const [id, r] of stateful) expect(r.DeletionPolicy ?? 'Delete', id).toBe(policy);
       const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
-      expect(autoDelete).toHaveLength(policy === 'Delete' ? 2 : 0);
+      expect(autoDelete).toHaveLength(policy === 'Delete' ? 3 : 0);
     }
   });
 
@@ -69,6 +72,7 @@ describe('PipelineStack', () => {
     expect(outputs.sort()).toEqual(
       [
         'AggregatesTableName',
+        'ArchiveBucketName',
         'AggregatorFunctionName',
         'DeadLetterBucketName',
         'FailureQueueUrl',

@@ -22,7 +22,9 @@ function ids(s: Synthesized): Record<string, string> {
     table: id('AWS::DynamoDB::GlobalTable'),
     queue: id('AWS::SQS::Queue'),
     role: Object.keys(s.template.findResources('AWS::IAM::Role')).find((k) => k.startsWith('AggregatorRole'))!,
-    logGroup: id('AWS::Logs::LogGroup'),
+    logGroup: Object.keys(s.template.findResources('AWS::Logs::LogGroup')).find((k) =>
+      k.startsWith('AggregatorLogGroup'),
+    )!,
     deadLetterBucket: Object.keys(s.template.findResources('AWS::S3::Bucket')).find((k) =>
       k.startsWith('AggregatorDeadLetter'),
     )!,

@@ -1,0 +1,195 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type IBucket,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export const ARCHIVE_PREFIX = 'events/';
+export const ARCHIVE_ERROR_PREFIX = 'errors/';
+const TIME_PREFIX = 'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
+
+export interface ArchiveDeliveryProps {
+  readonly stream: IStream;
+  /** Receives the archive bucket's server access logs. */
+  readonly accessLogsBucket: IBucket;
+  /**
+   * @default 64
+   */
+  readonly bufferMiB?: number;
+  /**
+   * @default Duration.seconds(60)
+   */
+  readonly bufferInterval?: Duration;
+  /**
+   * @default Duration.days(30)
+   */
+  readonly transitionToIa?: Duration;
+  /**
+   * @default Duration.days(365)
+   */
+  readonly expiry?: Duration;
+  /**
+   * Keep object versions (prod): an overwritten or deleted archive object can be recovered.
+   * @default false
+   */
+  readonly versioned?: boolean;
+  /**
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Firehose reading the stream and archiving every record to S3 as GZIP NDJSON under a Hive-style
+ * time prefix, with failures under an error prefix named for their kind.
+ *
+ * Written with the L1 delivery stream: the L2's Kinesis source and S3 destination grant the role
+ * more than Firehose calls (`s3:DeleteObject*`, `s3:List*` and every object of the bucket), and
+ * cannot be narrowed. Here the role holds exactly the actions AWS documents for a Kinesis source and
+ * an S3 destination, on the stream, the bucket and its two prefixes.
+ */
+export class ArchiveDelivery extends Construct {
+  readonly bucket: IBucket;
+  readonly role: Role;
+  readonly deliveryStream: CfnDeliveryStream;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ArchiveDeliveryProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const stack = Stack.of(this);
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.versioned ?? false,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'archive-bucket/',
+      lifecycleRules: [
+        {
+          transitions: [
+            {
+              storageClass: StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: props.transitionToIa ?? Duration.days(30),
+            },
+          ],
+          expiration: props.expiry ?? Duration.days(365),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          ...(props.versioned === true ? { noncurrentVersionExpiration: Duration.days(30) } : {}),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    const logStream = new LogStream(this, 'S3Delivery', { logGroup: this.logGroup, removalPolicy });
+
+    this.role = new Role(this, 'Role', {
+      // The confused-deputy guard AWS documents for Firehose roles.
+      assumedBy: new ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'sts:ExternalId': stack.account } },
+      }),
+      description: 'Archive delivery: reads the stream, writes the archive bucket',
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+        resources: [props.stream.streamArn],
+      }),
+    );
+    if (props.stream.encryptionKey !== undefined) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.stream.encryptionKey.keyArn] }),
+      );
+    }
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        resources: [
+          this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`),
+          this.bucket.arnForObjects(`${ARCHIVE_ERROR_PREFIX}*`),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:PutLogEvents'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'KinesisStreamAsSource',
+      kinesisStreamSourceConfiguration: { kinesisStreamArn: props.stream.streamArn, roleArn: this.role.roleArn },
+      extendedS3DestinationConfiguration: {
+        bucketArn: this.bucket.bucketArn,
+        roleArn: this.role.roleArn,
+        bufferingHints: {
+          sizeInMBs: props.bufferMiB ?? 64,
+          intervalInSeconds: (props.bufferInterval ?? Duration.seconds(60)).toSeconds(),
+        },
+        compressionFormat: 'GZIP',
+        prefix: `${ARCHIVE_PREFIX}${TIME_PREFIX}`,
+        errorOutputPrefix: `${ARCHIVE_ERROR_PREFIX}!{firehose:error-output-type}/${TIME_PREFIX}`,
+        // One event per line: the archive is NDJSON that Athena and `zcat | jq` read as they are.
+        processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: this.logGroup.logGroupName,
+          logStreamName: logStream.logStreamName,
+        },
+      },
+    });
+    // Firehose checks the role's permissions when the delivery stream is created.
+    this.deliveryStream.node.addDependency(this.role);
+
+    Validations.of(this.deliveryStream).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-KDF1',
+      reason:
+        'A delivery stream whose source is a Kinesis Data Stream cannot have server-side encryption of its own; the records are encrypted at rest in the KMS-encrypted stream and in the SSE-S3 archive bucket.',
+    });
+    const policy = this.role.node.findChild('DefaultPolicy');
+    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    for (const prefix of [ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX]) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Firehose names each object at delivery time under ${prefix}; the grant is limited to that prefix and to the object actions AWS documents for an S3 destination.`,
+      });
+    }
+  }
+}
