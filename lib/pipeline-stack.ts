@@ -4,6 +4,7 @@ import type { PipelineConfig } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
 import { AggregatesTable } from './constructs/aggregates-table';
 import { ArchiveDelivery } from './constructs/archive-delivery';
+import { ArchiveQuery } from './constructs/archive-query';
 import { Aggregator } from './constructs/aggregator';
 import { IngestStream } from './constructs/ingest-stream';
 
@@ -62,6 +63,12 @@ export class PipelineStack extends Stack {
       removalPolicy,
     });
 
+    const archiveQuery = new ArchiveQuery(this, 'ArchiveQuery', {
+      archiveBucket: this.archive.bucket,
+      accessLogsBucket: accessLogs.bucket,
+      removalPolicy,
+    });
+
     if (c.stream.encryption === 'customer-managed') {
       Validations.of(this.ingest.stream).acknowledge({
         id: 'AwsSolutions::AwsSolutions-KDS3',
@@ -77,6 +84,7 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'FailureQueueUrl', { value: this.aggregator.failureQueue.queueUrl });
     new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: archiveQuery.workGroup.ref });
     new CfnOutput(this, 'WindowSeconds', { value: String(c.aggregates.windowSeconds) });
   }
 }

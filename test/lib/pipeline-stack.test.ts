@@ -63,7 +63,7 @@ describe('PipelineStack', () => {
       expect(stateful.length).toBeGreaterThanOrEqual(statefulTypes.length);
       for (const [id, r] of stateful) expect(r.DeletionPolicy ?? 'Delete', id).toBe(policy);
       const autoDelete = Object.values(resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects');
-      expect(autoDelete).toHaveLength(policy === 'Delete' ? 3 : 0);
+      expect(autoDelete).toHaveLength(policy === 'Delete' ? 4 : 0);
     }
   });
 
@@ -74,6 +74,7 @@ describe('PipelineStack', () => {
         'AggregatesTableName',
         'ArchiveBucketName',
         'AggregatorFunctionName',
+        'AthenaWorkGroup',
         'DeadLetterBucketName',
         'FailureQueueUrl',
         'StreamArn',
@@ -83,12 +84,15 @@ describe('PipelineStack', () => {
     );
   });
 
-  it('hard-codes no physical names', () => {
+  it('hard-codes no physical names; the ones CloudFormation requires are made from the stack name', () => {
     const resources = synthPipeline().template.toJSON().Resources as Record<
       string,
-      { Properties?: Record<string, unknown> }
+      { Type: string; Properties?: Record<string, unknown> }
     >;
     for (const r of Object.values(resources)) {
+      // Athena requires a workgroup name; a saved query's name is its title inside the workgroup.
+      if (r.Type === 'AWS::Athena::WorkGroup') expect(r.Properties?.Name).toMatch(/^streamingpipeline_/);
+      if (r.Type === 'AWS::Athena::WorkGroup' || r.Type === 'AWS::Athena::NamedQuery') continue;
       for (const name of ['TableName', 'BucketName', 'QueueName', 'FunctionName', 'Name', 'LogGroupName', 'RoleName']) {
         const value = r.Properties?.[name];
         if (value !== undefined) expect(typeof value, name).not.toBe('string');
