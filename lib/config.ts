@@ -41,6 +41,8 @@ export interface DeadLetterConfig {
 }
 
 export interface ArchiveConfig {
+  /** `gzip`: NDJSON, everything the stream holds. `parquet`: columnar, for Athena at scale; poison goes to the error prefix. */
+  readonly format: 'gzip' | 'parquet';
   /** Firehose buffer hints: whichever is reached first writes an object. */
   readonly bufferMiB: number;
   readonly bufferSeconds: number;
@@ -76,7 +78,7 @@ const dev: PipelineConfig = {
   },
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 7 },
   deadLetter: { expireDays: 14 },
-  archive: { bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 90 },
+  archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 90 },
   removal: 'destroy',
 };
 
@@ -96,7 +98,7 @@ const prod: PipelineConfig = {
   },
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 90 },
   deadLetter: { expireDays: 90 },
-  archive: { bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 730 },
+  archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 730 },
   removal: 'retain',
 };
 
@@ -206,9 +208,13 @@ export function validateConfig(c: PipelineConfig): PipelineConfig {
   }
   integerIn('aggregates.ttlDays', c.aggregates.ttlDays, 1, 3_650);
   integerIn('deadLetter.expireDays', c.deadLetter.expireDays, 1, 3_650);
+  oneOf('archive.format', c.archive.format, ['gzip', 'parquet'] as const);
   // Firehose's S3 buffer hints: 1..128 MiB and 0..900 s.
   integerIn('archive.bufferMiB', c.archive.bufferMiB, 1, 128);
   integerIn('archive.bufferSeconds', c.archive.bufferSeconds, 0, 900);
+  if (c.archive.format === 'parquet' && c.archive.bufferMiB < 64) {
+    throw new ConfigError(`archive.bufferMiB: Parquet conversion needs at least 64, got ${c.archive.bufferMiB}`);
+  }
   // S3 moves objects to Standard-IA after 30 days at the earliest.
   integerIn('archive.transitionToIaDays', c.archive.transitionToIaDays, 30, 3_650);
   integerIn('archive.expireDays', c.archive.expireDays, 1, 36_500);

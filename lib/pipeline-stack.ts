@@ -53,6 +53,7 @@ export class PipelineStack extends Stack {
 
     this.archive = new ArchiveDelivery(this, 'Archive', {
       stream: this.ingest.stream,
+      format: c.archive.format,
       accessLogsBucket: accessLogs.bucket,
       bufferMiB: c.archive.bufferMiB,
       bufferInterval: Duration.seconds(c.archive.bufferSeconds),
@@ -64,7 +65,8 @@ export class PipelineStack extends Stack {
     });
 
     const archiveQuery = new ArchiveQuery(this, 'ArchiveQuery', {
-      archiveBucket: this.archive.bucket,
+      table: this.archive.table.table,
+      databaseName: this.archive.table.databaseName,
       accessLogsBucket: accessLogs.bucket,
       removalPolicy,
     });

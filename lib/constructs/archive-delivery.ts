@@ -13,6 +13,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { type ArchiveFormat, ArchiveTable } from './archive-table';
 
 export const ARCHIVE_PREFIX = 'events/';
 export const ARCHIVE_ERROR_PREFIX = 'errors/';
@@ -20,6 +21,12 @@ const TIME_PREFIX = 'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestam
 
 export interface ArchiveDeliveryProps {
   readonly stream: IStream;
+  /**
+   * `gzip`: GZIP NDJSON, one record a line, poison included. `parquet`: Firehose converts each record
+   * to Parquet (SNAPPY) with the Glue table's schema; records it cannot convert go to the error prefix.
+   * @default 'gzip'
+   */
+  readonly format?: ArchiveFormat;
   /** Receives the archive bucket's server access logs. */
   readonly accessLogsBucket: IBucket;
   /**
@@ -67,6 +74,8 @@ export class ArchiveDelivery extends Construct {
   readonly role: Role;
   readonly deliveryStream: CfnDeliveryStream;
   readonly logGroup: LogGroup;
+  /** The Glue table describing the archive (and, for Parquet, the conversion's schema). */
+  readonly table: ArchiveTable;
 
   constructor(scope: Construct, id: string, props: ArchiveDeliveryProps) {
     super(scope, id);
@@ -97,6 +106,13 @@ export class ArchiveDelivery extends Construct {
       ],
       removalPolicy,
       autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+
+    const parquet = props.format === 'parquet';
+    this.table = new ArchiveTable(this, 'Schema', {
+      bucket: this.bucket,
+      prefix: ARCHIVE_PREFIX,
+      format: props.format,
     });
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
@@ -153,6 +169,24 @@ export class ArchiveDelivery extends Construct {
       }),
     );
 
+    if (parquet) {
+      // Record format conversion reads the table's schema as Firehose's role.
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+          resources: [
+            stack.formatArn({ service: 'glue', resource: 'catalog' }),
+            stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.table.databaseName }),
+            stack.formatArn({
+              service: 'glue',
+              resource: 'table',
+              resourceName: `${this.table.databaseName}/${this.table.tableName}`,
+            }),
+          ],
+        }),
+      );
+    }
+
     this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: { kinesisStreamArn: props.stream.streamArn, roleArn: this.role.roleArn },
@@ -163,11 +197,31 @@ export class ArchiveDelivery extends Construct {
           sizeInMBs: props.bufferMiB ?? 64,
           intervalInSeconds: (props.bufferInterval ?? Duration.seconds(60)).toSeconds(),
         },
-        compressionFormat: 'GZIP',
+        // Parquet compresses inside the file (SNAPPY); Firehose must not compress it again.
+        compressionFormat: parquet ? 'UNCOMPRESSED' : 'GZIP',
+        ...(parquet
+          ? {
+              fileExtension: '.parquet',
+              dataFormatConversionConfiguration: {
+                enabled: true,
+                inputFormatConfiguration: { deserializer: { openXJsonSerDe: { caseInsensitive: true } } },
+                outputFormatConfiguration: { serializer: { parquetSerDe: { compression: 'SNAPPY' } } },
+                schemaConfiguration: {
+                  catalogId: stack.account,
+                  databaseName: this.table.databaseName,
+                  tableName: this.table.tableName,
+                  region: stack.region,
+                  roleArn: this.role.roleArn,
+                  versionId: 'LATEST',
+                },
+              },
+            }
+          : {
+              // One event per line: the archive is NDJSON that Athena and `zcat | jq` read as they are.
+              processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
+            }),
         prefix: `${ARCHIVE_PREFIX}${TIME_PREFIX}`,
         errorOutputPrefix: `${ARCHIVE_ERROR_PREFIX}!{firehose:error-output-type}/${TIME_PREFIX}`,
-        // One event per line: the archive is NDJSON that Athena and `zcat | jq` read as they are.
-        processingConfiguration: { enabled: true, processors: [{ type: 'AppendDelimiterToRecord' }] },
         cloudWatchLoggingOptions: {
           enabled: true,
           logGroupName: this.logGroup.logGroupName,
@@ -175,8 +229,8 @@ export class ArchiveDelivery extends Construct {
         },
       },
     });
-    // Firehose checks the role's permissions when the delivery stream is created.
-    this.deliveryStream.node.addDependency(this.role);
+    // Firehose checks the role's permissions, and the conversion its table, when the stream is created.
+    this.deliveryStream.node.addDependency(this.role, this.table);
 
     Validations.of(this.deliveryStream).acknowledge({
       id: 'AwsSolutions::AwsSolutions-KDF1',

@@ -65,6 +65,11 @@ describe('loadConfig', () => {
     [{ 'aggregates.ttlDays': 0 }, /^aggregates\.ttlDays:/],
     [{ 'deadLetter.expireDays': 0 }, /^deadLetter\.expireDays:/],
     [{ removal: 'snapshot' }, /^removal: must be one of destroy, retain/],
+    [{ 'archive.format': 'orc' }, /^archive\.format: must be one of gzip, parquet/],
+    [
+      { 'archive.format': 'parquet', 'archive.bufferMiB': 32 },
+      /^archive\.bufferMiB: Parquet conversion needs at least 64/,
+    ],
     [{ 'archive.bufferMiB': 129 }, /^archive\.bufferMiB: must be an integer from 1 to 128/],
     [{ 'archive.bufferSeconds': 901 }, /^archive\.bufferSeconds:/],
     [{ 'archive.transitionToIaDays': 10 }, /^archive\.transitionToIaDays: must be an integer from 30/],

@@ -108,4 +108,34 @@ describe('ArchiveDelivery', () => {
     };
     expect(ds.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ArchiveRoleDefaultPolicy/)]));
   });
+
+  it('converts to Parquet with the Glue table as schema when asked, and may read only that table', () => {
+    const s = synthPipeline({ 'archive.format': 'parquet' });
+    const dest = onlyResource(s.template, 'AWS::KinesisFirehose::DeliveryStream').properties
+      .ExtendedS3DestinationConfiguration as Record<string, unknown>;
+    expect(dest).toMatchObject({
+      CompressionFormat: 'UNCOMPRESSED',
+      FileExtension: '.parquet',
+      DataFormatConversionConfiguration: {
+        Enabled: true,
+        InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: true } } },
+        OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+        SchemaConfiguration: { DatabaseName: 'streamingpipeline_archive', TableName: 'events', VersionId: 'LATEST' },
+      },
+    });
+    expect(dest.ProcessingConfiguration).toBeUndefined();
+    const glue = roleStatements(s.template, id(s, 'AWS::IAM::Role', 'ArchiveRole')).find((st) =>
+      st.Action[0].startsWith('glue:'),
+    )!;
+    expect(glue.Action).toEqual(['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions']);
+    expect(JSON.stringify(glue.Resource)).toMatch(
+      /:catalog".*:database\/streamingpipeline_archive".*:table\/streamingpipeline_archive\/events"/,
+    );
+    const table = onlyResource(s.template, 'AWS::Glue::Table').properties as {
+      TableInput: { StorageDescriptor: { SerdeInfo: unknown } };
+    };
+    expect(table.TableInput.StorageDescriptor.SerdeInfo).toEqual({
+      SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    });
+  });
 });

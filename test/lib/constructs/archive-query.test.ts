@@ -42,7 +42,7 @@ describe('ArchiveQuery', () => {
     expect(JSON.stringify(table.TableInput.Parameters['storage.location.template'])).toContain(
       '/events/year=${year}/month=${month}/day=${day}/hour=${hour}/',
     );
-    expect(table.DatabaseName).toBe('streamingpipeline_archivequery');
+    expect(table.DatabaseName).toBe('streamingpipeline_archive');
   });
 
   it('keeps query results encrypted in a bucket of their own, enforced by the workgroup', () => {
