@@ -1,7 +1,6 @@
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
-import { EVENT_LIMITS, SUM_DECIMALS, type Validation, validateEvent, windowStartMs } from '../shared/event-schema';
+import { SUM_DECIMALS, decodeEvent, windowStartMs } from '../shared/event-schema';
 
 /** The fields of a Lambda Kinesis record the aggregator uses. */
 export interface InputRecord {
@@ -91,23 +90,6 @@ function deaggregate(record: InputRecord): UserRecord[] | undefined {
   return failed ? undefined : result;
 }
 
-/** Classifies one user record's bytes: a valid event or the reason it is poison. */
-function classify(bytes: Buffer): Validation {
-  if (bytes.length > EVENT_LIMITS.maxEventBytes) {
-    return { ok: false, reason: `record: ${bytes.length} bytes, over the ${EVENT_LIMITS.maxEventBytes}-byte limit` };
-  }
-  const text = bytes.toString('utf8');
-  // Decoding turns invalid UTF-8 into U+FFFD; only then is the full check worth its pass over the bytes.
-  if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ok: false, reason: 'record: not valid UTF-8' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'record: not JSON' };
-  }
-  return validateEvent(parsed);
-}
-
 /**
  * Decodes a batch: base64, KPL de-aggregation, the event contract. Never throws on bad
  * data: anything that is not a valid event comes back as a poison record with its reason.
@@ -119,7 +101,7 @@ export function decodeBatch(records: readonly InputRecord[], windowSeconds: numb
 
   const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void => {
     userRecords++;
-    const event = classify(bytes);
+    const event = decodeEvent(bytes);
     if (event.ok) {
       const e = event.event;
       events.push({

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 /**
  * Event contract v1: one JSON object per Kinesis user record.
  * Shared by the aggregator, local mode, the load generator and the infrastructure.
@@ -156,6 +157,31 @@ export function validateEvent(input: unknown): Validation {
     return invalid('attributes: optional JSON object');
   }
   return { ok: true, event: { type, key, value: numeric, eventTimeMs } };
+}
+
+export type Decoded =
+  | { readonly ok: true; readonly event: ValidEvent; readonly parsed: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * One user record's bytes against the contract: size, UTF-8, JSON, then the fields. The reason of a
+ * refusal names what is wrong, for whoever has to fix the producer.
+ */
+export function decodeEvent(bytes: Buffer): Decoded {
+  if (bytes.length > EVENT_LIMITS.maxEventBytes) {
+    return { ok: false, reason: `record: ${bytes.length} bytes, over the ${EVENT_LIMITS.maxEventBytes}-byte limit` };
+  }
+  const text = bytes.toString('utf8');
+  // Decoding turns invalid UTF-8 into U+FFFD; only then is the full check worth its pass over the bytes.
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ok: false, reason: 'record: not valid UTF-8' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'record: not JSON' };
+  }
+  const valid = validateEvent(parsed);
+  return valid.ok ? { ok: true, event: valid.event, parsed: parsed as Record<string, unknown> } : valid;
 }
 
 /** Decimal places kept in `sum`; smaller fractions round away (count, min and max keep them). */
