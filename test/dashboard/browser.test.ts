@@ -2,11 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
-import { kinesisClient } from '../../loadgen/kinesis-client';
-import { parseOptions } from '../../loadgen/options';
-import { runLoad } from '../../loadgen/run';
-import { type Started, startLocalMode, stopLocalMode } from '../support/local-mode';
+import { type Started, sendLoad, startLocalMode, stopLocalMode } from '../support/local-mode';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
@@ -22,28 +18,7 @@ beforeAll(async () => {
     );
   }
   local = await startLocalMode(['--no-load']);
-  const options = parseOptions(
-    [
-      '--stream',
-      'events',
-      '--endpoint',
-      local.kinesis,
-      '--scenario',
-      'clickstream',
-      '--keys',
-      '30',
-      '--rate',
-      '500',
-      '--count',
-      '1500',
-    ],
-    {
-      AWS_REGION: LOCAL_REGION,
-    },
-  );
-  await runLoad(options, {
-    client: kinesisClient({ endpoint: local.kinesis, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-  });
+  await sendLoad(local, ['--scenario', 'clickstream', '--keys', '30', '--rate', '500', '--count', '1500']);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // As root in a container, with no network beyond loopback: no sandbox, no background fetches.

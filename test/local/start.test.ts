@@ -1,12 +1,9 @@
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import { parseStartOptions } from '../../local/start';
-import { parseOptions } from '../../loadgen/options';
-import { runLoad } from '../../loadgen/run';
-import { kinesisClient } from '../../loadgen/kinesis-client';
-import { type Started, startLocalMode, stopLocalMode } from '../support/local-mode';
+import { type Started, sendLoad, startLocalMode, stopLocalMode } from '../support/local-mode';
 
 let local: Started;
 
@@ -43,30 +40,20 @@ describe('npm start', () => {
   });
 
   it('aggregates what the load generator sent exactly, parks the poison, and archives every valid event', async () => {
-    const options = parseOptions(
-      [
-        '--stream',
-        'events',
-        '--endpoint',
-        local.kinesis,
-        '--scenario',
-        'iot',
-        '--keys',
-        '20',
-        '--rate',
-        '400',
-        '--count',
-        '1500',
-        '--poison',
-        '0.05',
-        '--expect',
-        '/dev/null',
-      ],
-      { AWS_REGION: LOCAL_REGION },
-    );
-    const { summary, expected } = await runLoad(options, {
-      client: kinesisClient({ endpoint: local.kinesis, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-    });
+    const { summary, expected } = await sendLoad(local, [
+      '--scenario',
+      'iot',
+      '--keys',
+      '20',
+      '--rate',
+      '400',
+      '--count',
+      '1500',
+      '--poison',
+      '0.05',
+      '--expect',
+      '/dev/null',
+    ]);
     expect(summary.failed).toBe(0);
     const want = expected!.toJSON();
 

@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
+import { kinesisClient } from '../../loadgen/kinesis-client';
+import { parseOptions } from '../../loadgen/options';
+import { runLoad } from '../../loadgen/run';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -52,4 +56,14 @@ export async function stopLocalMode(local: Started): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => local.child.once('exit', resolve));
   local.child.kill('SIGINT');
   return exited;
+}
+
+/** The load generator, in-process, into local mode's stream, with the given flags. */
+export function sendLoad(local: Started, args: string[]): ReturnType<typeof runLoad> {
+  const options = parseOptions(['--stream', 'events', '--endpoint', local.kinesis, ...args], {
+    AWS_REGION: LOCAL_REGION,
+  });
+  return runLoad(options, {
+    client: kinesisClient({ endpoint: local.kinesis, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  });
 }
