@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
@@ -7,6 +7,7 @@ import { ArchiveDelivery } from './constructs/archive-delivery';
 import { ArchiveQuery } from './constructs/archive-query';
 import { Aggregator } from './constructs/aggregator';
 import { IngestStream } from './constructs/ingest-stream';
+import { SearchSink } from './constructs/search-sink';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -18,6 +19,16 @@ export class PipelineStack extends Stack {
   readonly aggregates: AggregatesTable;
   readonly aggregator: Aggregator;
   readonly archive: ArchiveDelivery;
+  readonly search?: SearchSink;
+
+  /**
+   * Env-agnostic synth knows only two zones; a three-zone search domain needs three. The stack
+   * then picks them at deploy with Fn::GetAZs, as the VPC does for two.
+   */
+  override get availabilityZones(): string[] {
+    if (!Token.isUnresolved(this.region)) return super.availabilityZones;
+    return [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+  }
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -70,6 +81,21 @@ export class PipelineStack extends Stack {
       accessLogsBucket: accessLogs.bucket,
       removalPolicy,
     });
+
+    if (c.search.enabled) {
+      this.search = new SearchSink(this, 'Search', {
+        ...c.search,
+        stream: this.ingest.stream,
+        backupBucket: this.archive.bucket,
+        windowSeconds: c.aggregates.windowSeconds,
+        bufferInterval: Duration.seconds(c.search.bufferSeconds),
+        retryDuration: Duration.seconds(c.search.retrySeconds),
+        logRetention: c.aggregator.logRetentionDays,
+        removalPolicy,
+      });
+      new CfnOutput(this, 'SearchDomainEndpoint', { value: this.search.domain.domain.domainEndpoint });
+      new CfnOutput(this, 'SearchDeliveryStreamName', { value: this.search.delivery.deliveryStream.ref });
+    }
 
     if (c.stream.encryption === 'customer-managed') {
       Validations.of(this.ingest.stream).acknowledge({

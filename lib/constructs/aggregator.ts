@@ -1,18 +1,10 @@
 import { PRIVATE_BUCKET } from './private-bucket';
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import {
-  Architecture,
-  EventSourceMapping,
-  type IEventSourceDlq,
-  MetricType,
-  StartingPosition,
-  Tracing,
-} from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { EventSourceMapping, type IEventSourceDlq, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -20,9 +12,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
 import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../../lambda/shared/constants';
 import { DEAD_LETTER_PREFIX } from '../../lambda/aggregator/dead-letter-store';
-import { newestNodeRuntime } from './node-runtime';
-
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
+import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 
 export const KINESIS_READ_ACTIONS = [
   'kinesis:DescribeStream',
@@ -149,17 +139,11 @@ export class Aggregator extends Construct {
 
     const windowSeconds = props.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'aggregator', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: newestNodeRuntime(),
-      architecture: Architecture.ARM_64,
+      ...pipelineFunctionProps('aggregator/handler.ts'),
       memorySize: props.memorySize ?? 512,
       timeout,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: Tracing.ACTIVE,
       description: 'Kinesis consumer keeping exactly-once running aggregates in DynamoDB',
       environment: {
         TABLE_NAME: props.table.tableName,
@@ -169,16 +153,7 @@ export class Aggregator extends Construct {
         POWERTOOLS_SERVICE_NAME: AGGREGATOR_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        // Stack traces in the logs point at the TypeScript sources.
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: OutputFormat.CJS,
-        // Bundle the SDK too: the function runs the versions package-lock.json pins, not the runtime's.
-        externalModules: [],
+        ...SOURCE_MAPS_ENV,
       },
     });
 

@@ -32,13 +32,33 @@ describe('PipelineStack', () => {
       .map((v) => `${v.ruleName} @ ${v.violatingConstructs[0].constructPath}`)
       .sort();
     expect(acknowledged).toEqual([
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource',
       'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Search/Delivery/TransformRole/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Search/Domain/SetupRole/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::<AggregatorDeadLetterBucket5BA31173.Arn>/poison/*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/errors/*] @ StreamingPipeline/Archive/Role/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/events/*] @ StreamingPipeline/Archive/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<ArchiveBucket49F1AC64.Arn>/search-failed/*] @ StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/*] @ StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/_index_template/*] @ StreamingPipeline/Search/Domain/SetupRole/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/_nodes/*/stats] @ StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/_plugins/_security/*] @ StreamingPipeline/Search/Domain/SetupRole/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/events*/_mapping/*] @ StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<SearchDomain9F503D0E.Arn>/events*/_stats] @ StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
       'AwsSolutions-KDF1 @ StreamingPipeline/Archive/DeliveryStream',
+      'AwsSolutions-KDF1 @ StreamingPipeline/Search/Delivery/DeliveryStream',
+      'AwsSolutions-OS1 @ StreamingPipeline/Search/Domain/Domain/Resource',
+      'AwsSolutions-OS3 @ StreamingPipeline/Search/Domain/Domain/Resource',
+      'AwsSolutions-OS4 @ StreamingPipeline/Search/Domain/Domain/Resource',
+      'AwsSolutions-OS7 @ StreamingPipeline/Search/Domain/Domain/Resource',
       'AwsSolutions-SQS3 @ StreamingPipeline/Aggregator/FailureQueue/Resource',
+      'Serverless-LambdaDLQ @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
       'Serverless-LambdaDLQ @ StreamingPipeline/Aggregator/Function/Resource',
+      'Serverless-LambdaDLQ @ StreamingPipeline/Search/Delivery/Transform/Resource',
+      'Serverless-LambdaDLQ @ StreamingPipeline/Search/Domain/SetupFunction/Resource',
+      'Serverless-LambdaDefaultMemorySize @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
+      'Serverless-LambdaTracing @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
       'Serverless-SQSRedrivePolicy @ StreamingPipeline/Aggregator/FailureQueue/Resource',
     ]);
   });
@@ -77,6 +97,8 @@ describe('PipelineStack', () => {
         'AthenaWorkGroup',
         'DeadLetterBucketName',
         'FailureQueueUrl',
+        'SearchDeliveryStreamName',
+        'SearchDomainEndpoint',
         'StreamArn',
         'StreamName',
         'WindowSeconds',
@@ -93,6 +115,8 @@ describe('PipelineStack', () => {
       // Athena requires a workgroup name; a saved query's name is its title inside the workgroup.
       if (r.Type === 'AWS::Athena::WorkGroup') expect(r.Properties?.Name).toMatch(/^streamingpipeline_/);
       if (r.Type === 'AWS::Athena::WorkGroup' || r.Type === 'AWS::Athena::NamedQuery') continue;
+      // CloudWatch Logs requires a resource policy name, unique in the region.
+      if (r.Type === 'AWS::Logs::ResourcePolicy') expect(r.Properties?.PolicyName).toMatch(/^StreamingPipeline-/);
       for (const name of ['TableName', 'BucketName', 'QueueName', 'FunctionName', 'Name', 'LogGroupName', 'RoleName']) {
         const value = r.Properties?.[name];
         if (value !== undefined) expect(typeof value, name).not.toBe('string');

@@ -57,10 +57,14 @@ export function normalizedTemplate(template: Template): unknown {
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
-/** The one resource of a type, failing if there are more or none. */
-export function onlyResource(template: Template, type: string): { id: string; properties: Record<string, unknown> } {
-  const found = Object.entries(template.findResources(type) as Resources);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+/** The one resource of a type (whose logical id starts with `idPrefix`, if given), failing if there are more or none. */
+export function onlyResource(
+  template: Template,
+  type: string,
+  idPrefix = '',
+): { id: string; properties: Record<string, unknown> } {
+  const found = Object.entries(template.findResources(type) as Resources).filter(([id]) => id.startsWith(idPrefix));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${idPrefix}, found ${found.length}`);
   return { id: found[0][0], properties: found[0][1].Properties ?? {} };
 }
 

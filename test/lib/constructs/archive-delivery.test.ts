@@ -15,7 +15,7 @@ function id(s: Synthesized, type: string, prefix: string): string {
 
 describe('ArchiveDelivery', () => {
   it('reads the stream and writes GZIP NDJSON under Hive-style time prefixes, errors apart', () => {
-    const { properties } = onlyResource(dev.template, 'AWS::KinesisFirehose::DeliveryStream');
+    const { properties } = onlyResource(dev.template, 'AWS::KinesisFirehose::DeliveryStream', 'Archive');
     const role = id(dev, 'AWS::IAM::Role', 'ArchiveRole');
     const bucket = id(dev, 'AWS::S3::Bucket', 'ArchiveBucket');
     expect(properties.DeliveryStreamType).toBe('KinesisStreamAsSource');
@@ -38,7 +38,8 @@ describe('ArchiveDelivery', () => {
 
   it('takes its buffering from config', () => {
     expect(
-      onlyResource(prod.template, 'AWS::KinesisFirehose::DeliveryStream').properties.ExtendedS3DestinationConfiguration,
+      onlyResource(prod.template, 'AWS::KinesisFirehose::DeliveryStream', 'Archive').properties
+        .ExtendedS3DestinationConfiguration,
     ).toMatchObject({
       BufferingHints: { SizeInMBs: 128, IntervalInSeconds: 300 },
     });
@@ -103,7 +104,7 @@ describe('ArchiveDelivery', () => {
   });
 
   it('is created after the role policy it needs', () => {
-    const ds = Object.values(dev.template.findResources('AWS::KinesisFirehose::DeliveryStream'))[0] as {
+    const ds = dev.template.toJSON().Resources[id(dev, 'AWS::KinesisFirehose::DeliveryStream', 'Archive')] as {
       DependsOn: string[];
     };
     expect(ds.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ArchiveRoleDefaultPolicy/)]));
@@ -111,7 +112,7 @@ describe('ArchiveDelivery', () => {
 
   it('converts to Parquet with the Glue table as schema when asked, and may read only that table', () => {
     const s = synthPipeline({ 'archive.format': 'parquet' });
-    const dest = onlyResource(s.template, 'AWS::KinesisFirehose::DeliveryStream').properties
+    const dest = onlyResource(s.template, 'AWS::KinesisFirehose::DeliveryStream', 'Archive').properties
       .ExtendedS3DestinationConfiguration as Record<string, unknown>;
     expect(dest).toMatchObject({
       CompressionFormat: 'UNCOMPRESSED',

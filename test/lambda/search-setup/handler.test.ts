@@ -1,0 +1,211 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SEARCH_INDEX, indexTemplate, parseSetupProperties, setupPlan } from '../../../lambda/search-setup/core';
+import { applySetup, handler } from '../../../lambda/search-setup/handler';
+import { SignedClient } from '../../../lambda/search-setup/signed-client';
+import { toSearchDocument } from '../../../lambda/search-transform/core';
+
+interface Received {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+let server: Server;
+let port: number;
+let received: Received[] = [];
+let answer = (_r: Received): number => 200;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      received.push(r);
+      res.writeHead(answer(r), { 'content-type': 'application/json' }).end('{"acknowledged":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterEach(() => {
+  received = [];
+  answer = () => 200;
+});
+
+const WRITER = 'arn:aws:iam::123456789012:role/search-delivery';
+const READER = 'arn:aws:iam::123456789012:role/analysts';
+const RAW = {
+  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:setup',
+  Endpoint: 'search-abc.us-east-1.es.amazonaws.com',
+  FineGrainedAccessControl: 'true',
+  WriterRoleArn: WRITER,
+  ReaderRoleArn: READER,
+  Shards: '3',
+  Replicas: '1',
+};
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
+
+function client(): SignedClient {
+  return new SignedClient({
+    endpoint: '127.0.0.1',
+    region: 'eu-west-1',
+    credentials: CREDENTIALS,
+    protocol: 'http:',
+    port,
+  });
+}
+
+function cfnEvent(
+  type: 'Create' | 'Update' | 'Delete',
+  props: Record<string, unknown>,
+): CloudFormationCustomResourceEvent {
+  return {
+    RequestType: type,
+    ServiceToken: RAW.ServiceToken,
+    ResponseURL: `http://127.0.0.1:${port}/cfn-response?signature=x`,
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/pipeline/1',
+    RequestId: 'request-1',
+    LogicalResourceId: 'SearchSetup',
+    ResourceType: 'Custom::SearchSetup',
+    ResourceProperties: { ServiceToken: RAW.ServiceToken, ...props },
+    ...(type === 'Create' ? {} : { PhysicalResourceId: 'search-setup', OldResourceProperties: {} }),
+  } as CloudFormationCustomResourceEvent;
+}
+
+const CONTEXT = { logStreamName: '2026/11/23/[$LATEST]abc' } as Context;
+
+describe('search setup plan', () => {
+  it('without fine-grained access control: only the index template', () => {
+    const plan = setupPlan(parseSetupProperties({ ...RAW, FineGrainedAccessControl: 'false' }));
+    expect(plan.map((p) => `${p.method} ${p.path}`)).toEqual(['PUT /_index_template/pipeline-events']);
+  });
+
+  it('with it: the template, a write-only role for events-*, the writer mapping and the reader mapping', () => {
+    const plan = setupPlan(parseSetupProperties(RAW));
+    expect(plan.map((p) => `${p.method} ${p.path}`)).toEqual([
+      'PUT /_index_template/pipeline-events',
+      'PUT /_plugins/_security/api/roles/pipeline_writer',
+      'PUT /_plugins/_security/api/rolesmapping/pipeline_writer',
+      'PUT /_plugins/_security/api/rolesmapping/readall',
+    ]);
+    expect(plan[1].body).toEqual({
+      cluster_permissions: ['cluster_monitor', 'indices:data/write/bulk'],
+      index_permissions: [
+        { index_patterns: ['events-*'], allowed_actions: ['crud', 'create_index', 'indices:admin/mapping/put'] },
+      ],
+    });
+    expect(plan[2].body).toEqual({ backend_roles: [WRITER] });
+    expect(plan[3].body).toEqual({ backend_roles: [READER] });
+    expect(setupPlan(parseSetupProperties({ ...RAW, ReaderRoleArn: '' }))).toHaveLength(3);
+  });
+
+  it('maps every field of the search document explicitly, with one type each', () => {
+    const template = indexTemplate(1, 0) as {
+      index_patterns: string[];
+      template: {
+        settings: Record<string, unknown>;
+        mappings: { dynamic: boolean; properties: Record<string, { type: string }> };
+      };
+    };
+    expect(template.index_patterns).toEqual([`${SEARCH_INDEX}-*`]);
+    expect(template.template.settings).toMatchObject({ number_of_shards: 1, number_of_replicas: 0 });
+    const mappings = template.template.mappings;
+    expect(mappings.dynamic).toBe(false);
+    const doc = toSearchDocument(
+      Buffer.from(JSON.stringify({ eventId: 'e', eventTime: 1, type: 't', key: 'k', value: 2, attributes: { a: 1 } })),
+      60,
+    );
+    if (!doc.ok) throw new Error(doc.reason);
+    // Every field the transform writes has a mapping: none is left to dynamic mapping's first guess.
+    expect(Object.keys(mappings.properties).sort()).toEqual(Object.keys(doc.document).sort());
+    expect(Object.fromEntries(Object.entries(mappings.properties).map(([k, v]) => [k, v.type]))).toEqual({
+      '@timestamp': 'date',
+      eventTime: 'date',
+      windowStart: 'date',
+      eventId: 'keyword',
+      type: 'keyword',
+      key: 'keyword',
+      value: 'double',
+      valueGiven: 'boolean',
+      attributes: 'flat_object',
+    });
+  });
+
+  it('names the property that is wrong', () => {
+    expect(() => parseSetupProperties({ ...RAW, Endpoint: '' })).toThrow(/^Endpoint:/);
+    expect(() => parseSetupProperties({ ...RAW, Shards: 'two' })).toThrow(/^Shards:/);
+    expect(() => parseSetupProperties({ ...RAW, FineGrainedAccessControl: 'yes' })).toThrow(
+      /^FineGrainedAccessControl:/,
+    );
+    expect(() => parseSetupProperties({ ...RAW, WriterRoleArn: undefined })).toThrow(/^WriterRoleArn:/);
+  });
+});
+
+describe('search setup against a domain', () => {
+  it('sends each step as a SigV4-signed JSON PUT for the es service', async () => {
+    await applySetup(parseSetupProperties({ ...RAW, Endpoint: 'https://127.0.0.1' }), client());
+    expect(received.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'PUT /_index_template/pipeline-events',
+      'PUT /_plugins/_security/api/roles/pipeline_writer',
+      'PUT /_plugins/_security/api/rolesmapping/pipeline_writer',
+      'PUT /_plugins/_security/api/rolesmapping/readall',
+    ]);
+    for (const r of received) {
+      expect(r.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+      );
+      expect(r.headers['x-amz-security-token']).toBe('token');
+      expect(r.headers['x-amz-content-sha256'] ?? r.headers['x-amz-date']).toBeDefined();
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(() => JSON.parse(r.body) as unknown).not.toThrow();
+    }
+    expect(JSON.parse(received[2].body)).toEqual({ backend_roles: [WRITER] });
+  });
+
+  it('stops at the first refused step and says which', async () => {
+    answer = (r) => (r.url.includes('/roles/') ? 403 : 200);
+    await expect(applySetup(parseSetupProperties(RAW), client())).rejects.toThrow(
+      /^PUT \/_plugins\/_security\/api\/roles\/pipeline_writer: HTTP 403/,
+    );
+    expect(received).toHaveLength(2);
+  });
+});
+
+describe('custom resource handler', () => {
+  it('answers CloudFormation SUCCESS on Delete without touching the domain', async () => {
+    await handler(cfnEvent('Delete', RAW), CONTEXT);
+    expect(received).toHaveLength(1);
+    expect(received[0].method).toBe('PUT');
+    expect(received[0].url).toBe('/cfn-response?signature=x');
+    expect(JSON.parse(received[0].body)).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'search-setup',
+      RequestId: 'request-1',
+      LogicalResourceId: 'SearchSetup',
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/pipeline/1',
+    });
+  });
+
+  it('answers FAILED with the reason when setup cannot complete, so the stack rolls back', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+    try {
+      await handler(cfnEvent('Create', { ...RAW, Shards: 'x' }), CONTEXT);
+    } finally {
+      process.env = saved;
+    }
+    expect(received).toHaveLength(1);
+    expect(JSON.parse(received[0].body)).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Shards:/) });
+  });
+});
