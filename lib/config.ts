@@ -51,6 +51,86 @@ export interface ArchiveConfig {
   readonly expireDays: number;
 }
 
+export interface SearchConfig {
+  /** Deploys the OpenSearch domain and its Firehose delivery; off removes the whole search leg. */
+  readonly enabled: boolean;
+  readonly dataNodeType: string;
+  readonly dataNodes: number;
+  /** Dedicated master nodes: 0 (none), 3 or 5. */
+  readonly masterNodes: number;
+  readonly masterNodeType: string;
+  /** gp3 EBS volume per data node. */
+  readonly volumeGiB: number;
+  /** Availability zones the data nodes spread over: 1 (no zone awareness), 2 or 3. */
+  readonly availabilityZones: number;
+  /**
+   * `none`: a public HTTPS endpoint guarded by the IAM access policy. `create`: private subnets of a
+   * VPC the stack creates. A VPC id (`vpc-...`): that VPC's private subnets, looked up at synth.
+   */
+  readonly vpc: string;
+  /** OpenSearch's own users and roles; the Firehose role is mapped to a write-only role. */
+  readonly fineGrainedAccessControl: boolean;
+  /** An IAM role allowed to read the domain (dashboards, queries); empty for none. */
+  readonly readerRoleArn: string;
+  /** Firehose buffer hints for the OpenSearch destination. */
+  readonly bufferMiB: number;
+  readonly bufferSeconds: number;
+  /** How long Firehose retries a failed bulk request before it backs the documents up to S3. */
+  readonly retrySeconds: number;
+}
+
+export interface MonitoringConfig {
+  /**
+   * Email address subscribed to the alarm topic; empty subscribes nobody. AWS emails a confirmation
+   * link first, and nothing is delivered until it is followed.
+   * @default ''
+   */
+  readonly alarmEmail: string;
+  /**
+   * Age of the oldest unread record, in milliseconds, above which the stream's
+   * `GetRecords.IteratorAgeMilliseconds` and the aggregator's `IteratorAge` alarm (maximum, five minutes running).
+   * Must stay below `aggregator.maxRecordAgeSeconds`, or records are discarded before anyone hears.
+   * @default 60000
+   */
+  readonly iteratorAgeMs: number;
+  /**
+   * The aggregator's `Duration` p90 alarm, as a percentage of its timeout.
+   * @default 80
+   */
+  readonly durationPercentOfTimeout: number;
+  /**
+   * Consecutive minutes with any throttling (Kinesis reads and writes, failed PutRecords records, Lambda,
+   * DynamoDB, Firehose GetRecords) before the alarm: clients retry single throttles, so only a run matters.
+   * @default 5
+   */
+  readonly throttleMinutes: number;
+  /**
+   * Poison records in five minutes that raise the `PoisonRecords` warning.
+   * @default 1 in dev, 10 in prod
+   */
+  readonly poisonRecordsPer5Min: number;
+  /**
+   * Seconds added to a delivery stream's buffer interval to make its `DataFreshness` threshold.
+   * @default 300
+   */
+  readonly freshnessMarginSeconds: number;
+  /**
+   * OpenSearch `FreeStorageSpace` alarm, as a percentage of one data node's volume (AWS recommends 25).
+   * @default 25
+   */
+  readonly freeStoragePercent: number;
+  /**
+   * OpenSearch `JVMMemoryPressure` alarm, percent (AWS recommends 95).
+   * @default 95
+   */
+  readonly jvmMemoryPressurePercent: number;
+  /**
+   * OpenSearch `CPUUtilization` alarm, percent, held for 45 minutes (AWS recommends 80).
+   * @default 80
+   */
+  readonly cpuUtilizationPercent: number;
+}
+
 export interface PipelineConfig {
   readonly stage: Stage;
   readonly stream: StreamConfig;
@@ -58,6 +138,8 @@ export interface PipelineConfig {
   readonly aggregates: AggregatesConfig;
   readonly deadLetter: DeadLetterConfig;
   readonly archive: ArchiveConfig;
+  readonly monitoring: MonitoringConfig;
+  readonly search: SearchConfig;
   /** `destroy`: stateful resources go with the stack, buckets emptied first. `retain`: they stay. */
   readonly removal: 'destroy' | 'retain';
 }
@@ -79,6 +161,32 @@ const dev: PipelineConfig = {
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 7 },
   deadLetter: { expireDays: 14 },
   archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 90 },
+  search: {
+    enabled: true,
+    dataNodeType: 't3.small.search',
+    dataNodes: 1,
+    masterNodes: 0,
+    masterNodeType: 'm7g.large.search',
+    volumeGiB: 10,
+    availabilityZones: 1,
+    vpc: 'none',
+    fineGrainedAccessControl: false,
+    readerRoleArn: '',
+    bufferMiB: 5,
+    bufferSeconds: 60,
+    retrySeconds: 300,
+  },
+  monitoring: {
+    alarmEmail: '',
+    iteratorAgeMs: 60_000,
+    durationPercentOfTimeout: 80,
+    throttleMinutes: 5,
+    poisonRecordsPer5Min: 1,
+    freshnessMarginSeconds: 300,
+    freeStoragePercent: 25,
+    jvmMemoryPressurePercent: 95,
+    cpuUtilizationPercent: 80,
+  },
   removal: 'destroy',
 };
 
@@ -99,6 +207,32 @@ const prod: PipelineConfig = {
   aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 90 },
   deadLetter: { expireDays: 90 },
   archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 730 },
+  search: {
+    enabled: true,
+    dataNodeType: 'r7g.large.search',
+    dataNodes: 3,
+    masterNodes: 3,
+    masterNodeType: 'm7g.large.search',
+    volumeGiB: 100,
+    availabilityZones: 3,
+    vpc: 'create',
+    fineGrainedAccessControl: true,
+    readerRoleArn: '',
+    bufferMiB: 5,
+    bufferSeconds: 60,
+    retrySeconds: 3_600,
+  },
+  monitoring: {
+    alarmEmail: '',
+    iteratorAgeMs: 60_000,
+    durationPercentOfTimeout: 80,
+    throttleMinutes: 5,
+    poisonRecordsPer5Min: 10,
+    freshnessMarginSeconds: 300,
+    freeStoragePercent: 25,
+    jvmMemoryPressurePercent: 95,
+    cpuUtilizationPercent: 80,
+  },
   removal: 'retain',
 };
 
@@ -165,6 +299,65 @@ function oneOf<T extends string>(path: string, value: string, allowed: readonly 
   }
 }
 
+function validateSearch(s: SearchConfig): void {
+  for (const [path, type] of [
+    ['search.dataNodeType', s.dataNodeType],
+    ['search.masterNodeType', s.masterNodeType],
+  ] as const) {
+    if (!/^[a-z0-9]+\.[a-z0-9]+\.search$/.test(type)) {
+      throw new ConfigError(`${path}: must be an OpenSearch instance type such as r7g.large.search, got "${type}"`);
+    }
+  }
+  integerIn('search.availabilityZones', s.availabilityZones, 1, 3);
+  integerIn('search.dataNodes', s.dataNodes, 1, 80);
+  if (s.dataNodes % s.availabilityZones !== 0) {
+    throw new ConfigError(
+      `search.dataNodes: ${s.dataNodes} must be a multiple of search.availabilityZones (${s.availabilityZones}) so every zone holds the same share`,
+    );
+  }
+  if (![0, 3, 5].includes(s.masterNodes)) {
+    throw new ConfigError(`search.masterNodes: must be 0, 3 or 5 (a quorum), got ${s.masterNodes}`);
+  }
+  // gp3 on OpenSearch Service starts at 10 GiB.
+  integerIn('search.volumeGiB', s.volumeGiB, 10, 16_384);
+  if (s.vpc !== 'none' && s.vpc !== 'create' && !/^vpc-[0-9a-f]{8,17}$/.test(s.vpc)) {
+    throw new ConfigError(`search.vpc: must be none, create or a VPC id (vpc-...), got "${s.vpc}"`);
+  }
+  if (s.fineGrainedAccessControl && s.dataNodeType.startsWith('t2.')) {
+    throw new ConfigError(
+      'search.fineGrainedAccessControl: T2 instances do not support it; choose another search.dataNodeType',
+    );
+  }
+  if (s.readerRoleArn !== '' && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(s.readerRoleArn)) {
+    throw new ConfigError(`search.readerRoleArn: must be empty or an IAM role ARN, got "${s.readerRoleArn}"`);
+  }
+  // Firehose's OpenSearch destination: 1..100 MiB, 0..900 s, retries 0..7200 s.
+  integerIn('search.bufferMiB', s.bufferMiB, 1, 100);
+  integerIn('search.bufferSeconds', s.bufferSeconds, 0, 900);
+  integerIn('search.retrySeconds', s.retrySeconds, 0, 7_200);
+}
+
+function validateMonitoring(c: PipelineConfig): void {
+  const m = c.monitoring;
+  if (m.alarmEmail !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(m.alarmEmail)) {
+    throw new ConfigError(`monitoring.alarmEmail: must be empty or an email address, got "${m.alarmEmail}"`);
+  }
+  integerIn('monitoring.iteratorAgeMs', m.iteratorAgeMs, 1_000, 604_800_000);
+  if (m.iteratorAgeMs >= c.aggregator.maxRecordAgeSeconds * 1_000) {
+    throw new ConfigError(
+      `monitoring.iteratorAgeMs: ${m.iteratorAgeMs} must be below aggregator.maxRecordAgeSeconds (${c.aggregator.maxRecordAgeSeconds} s), or records are discarded before the alarm fires`,
+    );
+  }
+  integerIn('monitoring.durationPercentOfTimeout', m.durationPercentOfTimeout, 1, 100);
+  // An alarm evaluates at most a day of one-minute periods; an hour of throttling is already an outage.
+  integerIn('monitoring.throttleMinutes', m.throttleMinutes, 1, 60);
+  integerIn('monitoring.poisonRecordsPer5Min', m.poisonRecordsPer5Min, 1, 100_000_000);
+  integerIn('monitoring.freshnessMarginSeconds', m.freshnessMarginSeconds, 0, 86_400);
+  integerIn('monitoring.freeStoragePercent', m.freeStoragePercent, 1, 99);
+  integerIn('monitoring.jvmMemoryPressurePercent', m.jvmMemoryPressurePercent, 1, 100);
+  integerIn('monitoring.cpuUtilizationPercent', m.cpuUtilizationPercent, 1, 100);
+}
+
 /** Throws a ConfigError naming the field and what it accepts, before any construct is made. */
 export function validateConfig(c: PipelineConfig): PipelineConfig {
   oneOf('stage', c.stage, STAGES);
@@ -223,6 +416,8 @@ export function validateConfig(c: PipelineConfig): PipelineConfig {
       `archive.expireDays: ${c.archive.expireDays} must be later than archive.transitionToIaDays (${c.archive.transitionToIaDays})`,
     );
   }
+  validateSearch(c.search);
+  validateMonitoring(c);
   oneOf('removal', c.removal, ['destroy', 'retain'] as const);
   return c;
 }

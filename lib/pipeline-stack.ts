@@ -7,6 +7,7 @@ import { ArchiveDelivery } from './constructs/archive-delivery';
 import { ArchiveQuery } from './constructs/archive-query';
 import { Aggregator } from './constructs/aggregator';
 import { IngestStream } from './constructs/ingest-stream';
+import { Monitoring } from './constructs/monitoring';
 import { SearchSink } from './constructs/search-sink';
 
 export interface PipelineStackProps extends StackProps {
@@ -20,6 +21,7 @@ export class PipelineStack extends Stack {
   readonly aggregator: Aggregator;
   readonly archive: ArchiveDelivery;
   readonly search?: SearchSink;
+  readonly monitoring: Monitoring;
 
   /**
    * Env-agnostic synth knows only two zones; a three-zone search domain needs three. The stack
@@ -96,6 +98,44 @@ export class PipelineStack extends Stack {
       new CfnOutput(this, 'SearchDomainEndpoint', { value: this.search.domain.domain.domainEndpoint });
       new CfnOutput(this, 'SearchDeliveryStreamName', { value: this.search.delivery.deliveryStream.ref });
     }
+
+    const m = c.monitoring;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stream: this.ingest.stream,
+      aggregator: {
+        function: this.aggregator.function,
+        timeout: Duration.seconds(c.aggregator.timeoutSeconds),
+        eventSourceMapping: this.aggregator.eventSourceMapping,
+        failureQueue: this.aggregator.failureQueue,
+        logGroup: this.aggregator.logGroup,
+      },
+      table: this.aggregates.table,
+      archive: {
+        deliveryStreamName: this.archive.deliveryStream.ref,
+        bufferInterval: Duration.seconds(c.archive.bufferSeconds),
+      },
+      search:
+        this.search === undefined
+          ? undefined
+          : {
+              domain: this.search.domain.domain,
+              deliveryStreamName: this.search.delivery.deliveryStream.ref,
+              bufferInterval: Duration.seconds(c.search.bufferSeconds),
+              volumeGiB: c.search.volumeGiB,
+            },
+      alarmEmail: m.alarmEmail,
+      iteratorAge: Duration.millis(m.iteratorAgeMs),
+      durationPercentOfTimeout: m.durationPercentOfTimeout,
+      throttleMinutes: m.throttleMinutes,
+      poisonRecordsPer5Min: m.poisonRecordsPer5Min,
+      freshnessMargin: Duration.seconds(m.freshnessMarginSeconds),
+      freeStoragePercent: m.freeStoragePercent,
+      jvmMemoryPressurePercent: m.jvmMemoryPressurePercent,
+      cpuUtilizationPercent: m.cpuUtilizationPercent,
+      removalPolicy,
+    });
+    new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
 
     if (c.stream.encryption === 'customer-managed') {
       Validations.of(this.ingest.stream).acknowledge({

@@ -49,6 +49,8 @@ export interface BatchResult {
   /** Sequence numbers to report as batchItemFailures: Lambda retries from the lowest. */
   readonly failedSequenceNumbers: string[];
   readonly stats: BatchStats;
+  /** Poison records of the batch counted by reason, for the log line a saved query groups by. */
+  readonly poisonReasons: ReadonlyMap<string, number>;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function processBatch(
   }
 
   const failedSequenceNumbers: string[] = [];
+  const poisonReasons = new Map<string, number>();
   let userRecords = 0;
   let validEvents = 0;
   let poisonRecords = 0;
@@ -88,6 +91,7 @@ export async function processBatch(
     userRecords += batch.userRecords;
     validEvents += batch.events.length;
     poisonRecords += batch.poison.length;
+    for (const p of batch.poison) poisonReasons.set(p.reason, (poisonReasons.get(p.reason) ?? 0) + 1);
     aggregateItems += deltas.length;
 
     const source: DeltaSource = {
@@ -135,6 +139,7 @@ export async function processBatch(
 
   return {
     failedSequenceNumbers,
+    poisonReasons,
     stats: {
       records: records.length,
       userRecords,

@@ -44,6 +44,7 @@ export function toInputRecords(event: KinesisStreamEvent): InputRecord[] {
 
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
   const { aggregates, deadLetters, windowSeconds } = dependencies();
+  const started = Date.now();
   const result = await processBatch(toInputRecords(event), aggregates, deadLetters, {
     windowSeconds,
     onWriteError: (error, what) => logger.error('write failed after retries', { what, error }),
@@ -55,7 +56,11 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   metrics.addMetric('AggregateWrites', MetricUnit.Count, s.aggregateWrites);
   metrics.addMetric('ConditionalReplays', MetricUnit.Count, s.conditionalReplays);
   metrics.addMetric('BatchLag', MetricUnit.Milliseconds, s.batchLagMs);
+  // In the same EMF line as the counts above, so the slowest-batches query reads size and time together.
+  metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, Date.now() - started);
   metrics.publishStoredMetrics();
+  // One line per distinct reason, not per record: a batch of 10,000 poison records logs a handful of lines.
+  for (const [reason, count] of result.poisonReasons) logger.warn('poison records', { reason, records: count });
   if (s.poisonRecords > 0 || s.failedItems > 0 || s.failedPoisonWrites > 0 || s.conditionalReplays > 0) {
     logger.info('batch', { ...s, failedSequenceNumbers: result.failedSequenceNumbers });
   } else {

@@ -90,3 +90,103 @@ describe('loadConfig', () => {
     expect(() => load({ '@aws-cdk/core:newStyleStackSynthesis': true })).not.toThrow();
   });
 });
+
+describe('search config', () => {
+  it('sizes the domain by profile and leaves the leg on in both', () => {
+    expect(PROFILES.dev.search).toMatchObject({
+      enabled: true,
+      dataNodeType: 't3.small.search',
+      dataNodes: 1,
+      masterNodes: 0,
+      volumeGiB: 10,
+      availabilityZones: 1,
+      vpc: 'none',
+      fineGrainedAccessControl: false,
+    });
+    expect(PROFILES.prod.search).toMatchObject({
+      enabled: true,
+      dataNodes: 3,
+      masterNodes: 3,
+      availabilityZones: 3,
+      vpc: 'create',
+      fineGrainedAccessControl: true,
+    });
+    expect(load({ 'search.enabled': 'false' }).search.enabled).toBe(false);
+    expect(load({ stage: 'prod', 'search.vpc': 'vpc-0123456789abcdef0' }).search.vpc).toBe('vpc-0123456789abcdef0');
+  });
+
+  it.each([
+    [{ 'search.dataNodeType': 'r7g.large' }, /^search\.dataNodeType: must be an OpenSearch instance type/],
+    [{ 'search.masterNodes': 2 }, /^search\.masterNodes: must be 0, 3 or 5/],
+    [
+      { stage: 'prod', 'search.dataNodes': 4 },
+      /^search\.dataNodes: 4 must be a multiple of search\.availabilityZones \(3\)/,
+    ],
+    [{ 'search.availabilityZones': 4 }, /^search\.availabilityZones: must be an integer from 1 to 3/],
+    [{ 'search.volumeGiB': 5 }, /^search\.volumeGiB: must be an integer from 10/],
+    [{ 'search.vpc': 'default' }, /^search\.vpc: must be none, create or a VPC id/],
+    [{ 'search.readerRoleArn': 'analysts' }, /^search\.readerRoleArn: must be empty or an IAM role ARN/],
+    [{ 'search.bufferMiB': 101 }, /^search\.bufferMiB: must be an integer from 1 to 100/],
+    [{ 'search.retrySeconds': 7201 }, /^search\.retrySeconds: must be an integer from 0 to 7200/],
+    [{ 'search.enabled': 'yes' }, /^search\.enabled: expected true or false/],
+  ])('refuses %o, naming the field', (context, message) => {
+    expect(() => load(context)).toThrow(ConfigError);
+    expect(() => load(context)).toThrow(message);
+  });
+});
+
+describe('monitoring config', () => {
+  it('documents its defaults in both profiles, with no email subscription', () => {
+    const shared = {
+      alarmEmail: '',
+      iteratorAgeMs: 60_000,
+      durationPercentOfTimeout: 80,
+      throttleMinutes: 5,
+      freshnessMarginSeconds: 300,
+      freeStoragePercent: 25,
+      jvmMemoryPressurePercent: 95,
+      cpuUtilizationPercent: 80,
+    };
+    expect(PROFILES.dev.monitoring).toEqual({ ...shared, poisonRecordsPer5Min: 1 });
+    expect(PROFILES.prod.monitoring).toEqual({ ...shared, poisonRecordsPer5Min: 10 });
+  });
+
+  it('takes an email and thresholds from context', () => {
+    const c = load({
+      stage: 'prod',
+      'monitoring.alarmEmail': 'oncall@example.com',
+      'monitoring.iteratorAgeMs': '120000',
+      'monitoring.throttleMinutes': 3,
+    });
+    expect(c.monitoring).toMatchObject({
+      alarmEmail: 'oncall@example.com',
+      iteratorAgeMs: 120_000,
+      throttleMinutes: 3,
+    });
+    expect(load({ 'monitoring.alarmEmail': '' }).monitoring.alarmEmail).toBe('');
+  });
+
+  it.each([
+    [{ 'monitoring.alarmEmail': 'oncall' }, /^monitoring\.alarmEmail: must be empty or an email address/],
+    [{ 'monitoring.alarmEmail': 5 }, /^monitoring\.alarmEmail: expected a string/],
+    [{ 'monitoring.iteratorAgeMs': 999 }, /^monitoring\.iteratorAgeMs: must be an integer from 1000/],
+    [
+      { 'monitoring.iteratorAgeMs': 3_600_000 },
+      /^monitoring\.iteratorAgeMs: 3600000 must be below aggregator\.maxRecordAgeSeconds \(3600 s\)/,
+    ],
+    [
+      { 'monitoring.durationPercentOfTimeout': 101 },
+      /^monitoring\.durationPercentOfTimeout: must be an integer from 1 to 100/,
+    ],
+    [{ 'monitoring.throttleMinutes': 0 }, /^monitoring\.throttleMinutes: must be an integer from 1 to 60/],
+    [{ 'monitoring.poisonRecordsPer5Min': 0 }, /^monitoring\.poisonRecordsPer5Min: must be an integer from 1/],
+    [{ 'monitoring.freshnessMarginSeconds': -1 }, /^monitoring\.freshnessMarginSeconds: must be an integer from 0/],
+    [{ 'monitoring.freeStoragePercent': 100 }, /^monitoring\.freeStoragePercent: must be an integer from 1 to 99/],
+    [{ 'monitoring.jvmMemoryPressurePercent': 0 }, /^monitoring\.jvmMemoryPressurePercent:/],
+    [{ 'monitoring.cpuUtilizationPercent': 'high' }, /^monitoring\.cpuUtilizationPercent: expected a number/],
+    [{ 'monitoring.email': 'a@b.c' }, /^monitoring\.email: no such setting/],
+  ])('refuses %o, naming the field', (context, message) => {
+    expect(() => load(context)).toThrow(ConfigError);
+    expect(() => load(context)).toThrow(message);
+  });
+});

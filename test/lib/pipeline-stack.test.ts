@@ -94,6 +94,8 @@ describe('PipelineStack', () => {
         'AggregatesTableName',
         'ArchiveBucketName',
         'AggregatorFunctionName',
+        'AlarmTopicArn',
+        'DashboardUrl',
         'AthenaWorkGroup',
         'DeadLetterBucketName',
         'FailureQueueUrl',
@@ -117,6 +119,15 @@ describe('PipelineStack', () => {
       if (r.Type === 'AWS::Athena::WorkGroup' || r.Type === 'AWS::Athena::NamedQuery') continue;
       // CloudWatch Logs requires a resource policy name, unique in the region.
       if (r.Type === 'AWS::Logs::ResourcePolicy') expect(r.Properties?.PolicyName).toMatch(/^StreamingPipeline-/);
+      // Alarm, dashboard and saved-query names are what an operator reads in a notification or
+      // the console: each begins with the stack name, so two stages never collide.
+      for (const name of ['AlarmName', 'DashboardName']) {
+        if (r.Properties?.[name] !== undefined) expect(r.Properties[name]).toMatch(/^StreamingPipeline/);
+      }
+      if (r.Type === 'AWS::Logs::QueryDefinition') {
+        expect(r.Properties?.Name).toMatch(/^StreamingPipeline/);
+        continue;
+      }
       for (const name of ['TableName', 'BucketName', 'QueueName', 'FunctionName', 'Name', 'LogGroupName', 'RoleName']) {
         const value = r.Properties?.[name];
         if (value !== undefined) expect(typeof value, name).not.toBe('string');

@@ -53,8 +53,14 @@ beforeEach(() => {
 describe('handler', () => {
   it('runs against the endpoints in the standard SDK variables, with no code change', async () => {
     const stdout: string[] = [];
+    const stderr: string[] = [];
+    process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       stdout.push(String(chunk));
+      return true;
+    });
+    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
       return true;
     });
     const { handler } = await import('../../../lambda/aggregator/handler');
@@ -66,6 +72,7 @@ describe('handler', () => {
     }));
     const result = await handler(kinesisEvent([...plain, ...aggregated]));
     write.mockRestore();
+    writeErr.mockRestore();
 
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await readAggregates(testDynamoDb(dynamo.endpoint), table)).toEqual(expected);
@@ -88,6 +95,17 @@ describe('handler', () => {
     expect(emf[0].AggregateWrites).toBeGreaterThan(0);
     expect(emf[0].ConditionalReplays).toBe(0);
     expect(emf[0].BatchLag).toBeGreaterThan(0);
+    expect(emf[0].BatchDuration).toBeGreaterThanOrEqual(0);
+
+    // The saved query "poison records by reason" sums these lines' counts by reason.
+    const poisonLines = [...stdout, ...stderr]
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"poison records"'))
+      .map((line) => JSON.parse(line) as { level: string; reason: string; records: number });
+    expect(poisonLines.length).toBeGreaterThan(0);
+    expect(new Set(poisonLines.map((l) => l.reason)).size).toBe(poisonLines.length);
+    expect(poisonLines.every((l) => l.level === 'WARN' && /^\w+: /.test(l.reason))).toBe(true);
+    expect(poisonLines.reduce((n, l) => n + l.records, 0)).toBe(poison);
   });
 
   it('fails the invocation naming a missing variable', async () => {

@@ -140,7 +140,7 @@ describe('Aggregator role', () => {
 
   it('may decrypt with the stream key when the stream has a key of its own', () => {
     const s = synthPipeline({ 'stream.encryption': 'customer-managed' });
-    const key = onlyResource(s.template, 'AWS::KMS::Key').id;
+    const key = onlyResource(s.template, 'AWS::KMS::Key', 'Ingest').id;
     expect(roleStatements(s.template, ids(s).role)).toContainEqual({
       Action: ['kms:Decrypt'],
       Resource: [{ 'Fn::GetAtt': [key, 'Arn'] }],

@@ -19,7 +19,7 @@ describe('IngestStream', () => {
       'stream.shardCount': 4,
       'stream.encryption': 'customer-managed',
     });
-    const key = onlyResource(template, 'AWS::KMS::Key');
+    const key = onlyResource(template, 'AWS::KMS::Key', 'Ingest');
     expect(key.properties.EnableKeyRotation).toBe(true);
     expect(onlyResource(template, 'AWS::Kinesis::Stream').properties).toMatchObject({
       StreamModeDetails: { StreamMode: 'PROVISIONED' },
