@@ -1,4 +1,49 @@
+/** One measured batch size: the medians the cost model reads from bench/results.json. */
+export interface BatchDurationPoint {
+  readonly records: number;
+  /** Aggregate items (distinct type, key, window) in the batch: one write each. */
+  readonly items: number;
+  /** Wall time of `processBatch` against dynalite and s3rver, median of the rounds. */
+  readonly ms: number;
+  /** The CPU part alone: decode, validate, window, pre-aggregate, median of the rounds. */
+  readonly coreMs: number;
+}
+
+export interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly os: string;
+  readonly date: string;
+  /** 1-minute load average when the run started and ended: how busy the shared machine was. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+}
+
+export interface StoredResult {
+  readonly id: string;
+  readonly file: string;
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly ratio?: number;
+  readonly target?: string;
+  readonly pass?: boolean;
+}
+
+/** The shape of bench/results.json, written by bench/run.ts; `costInputs` is what cost/ reads. */
+export interface BenchmarkResults {
+  readonly schema: 1;
+  readonly machine: Machine;
+  readonly results: StoredResult[];
+  readonly costInputs: {
+    readonly writesPerItemPerBatch: { readonly value: number; readonly source: string; readonly note: string };
+    readonly batchDurations: { readonly points: BatchDurationPoint[]; readonly source: string; readonly note: string };
+  };
+}
+
 export interface BenchResult {
+  /** Stable name in bench/results.json; bench/run.ts makes one from the name when absent. */
+  readonly id?: string;
   readonly name: string;
   /** Work items per second (median of the rounds), or the measured value for counts. */
   readonly value: number;

@@ -1,29 +1,157 @@
-import { cpus } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { format as prettierFormat, resolveConfig } from 'prettier';
 import { benchAggregateWrites } from './aggregate-writes.bench';
+import { batchDurationResults, measureBatchDurations } from './aggregator-batch.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
-import type { BenchResult } from './harness';
+import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
 
-function format(r: BenchResult): string {
-  const value = r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(3);
+const ROOT = join(__dirname, '..');
+const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
+const REPORT_FILE = join(ROOT, 'BENCHMARKS.md');
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+}
+
+function number(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+function verdict(r: { pass?: boolean }): string {
+  return r.pass === undefined ? '' : r.pass ? 'met' : '**missed**';
+}
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+function consoleLine(r: StoredResult): string {
   const ratio = r.ratio === undefined ? '' : `ratio ${r.ratio.toFixed(2)}  `;
-  const verdict = r.pass === undefined ? '' : `  target ${r.target}: ${r.pass ? 'met' : 'MISSED'}`;
-  return `- ${r.name}: ${ratio}${value} ${r.unit}${verdict}`;
+  const target = r.pass === undefined ? '' : `  target ${r.target}: ${r.pass ? 'met' : 'MISSED'}`;
+  return `- ${r.name}: ${ratio}${number(r.value)} ${r.unit}${target}`;
+}
+
+function report(data: BenchmarkResults): string {
+  const { machine, results, costInputs } = data;
+  const ratios = results.filter((r) => r.ratio !== undefined);
+  const others = results.filter((r) => r.ratio === undefined);
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (`bench/run.ts`); the raw results are in [`bench/results.json`](bench/results.json),',
+    'which the cost model (`npm run cost`) reads. Rerun it rather than editing this file.',
+    '',
+    '| machine | |',
+    '| --- | --- |',
+    `| CPU | ${cell(machine.cpu)} |`,
+    `| cores | ${machine.cores} |`,
+    `| Node.js | ${machine.node} |`,
+    `| OS | ${cell(machine.os)} |`,
+    `| date | ${machine.date} |`,
+    `| load average (1 min), start → end | ${machine.loadAverage.start.toFixed(2)} → ${machine.loadAverage.end.toFixed(2)} |`,
+    '',
+    'The machine is shared and noisy, so each throughput result is a ratio to a baseline timed in the same run,',
+    'their rounds alternating; the absolute numbers beside the ratios describe only this machine on this day.',
+    '',
+    '## Ratios',
+    '',
+    '| benchmark | ratio | absolute: candidate vs baseline | target | verdict |',
+    '| --- | --- | --- | --- | --- |',
+    ...ratios.map(
+      (r) =>
+        `| ${cell(r.name)} | **${r.ratio!.toFixed(2)}** | ${number(r.value)} vs ${number(r.value / r.ratio!)} ${r.unit} | ${cell(r.target ?? '')} | ${verdict(r)} |`,
+    ),
+    '',
+    '## Baselines, counts and latencies',
+    '',
+    'Rows marked LOCAL are measurements against the emulators on this machine, not AWS figures.',
+    '',
+    '| benchmark | value | target | verdict |',
+    '| --- | --- | --- | --- |',
+    ...others.map(
+      (r) => `| ${cell(r.name)} | ${number(r.value)} ${r.unit} | ${cell(r.target ?? '')} | ${verdict(r)} |`,
+    ),
+    '',
+    '## What the cost model reads',
+    '',
+    `- DynamoDB writes per aggregate item per batch: **${costInputs.writesPerItemPerBatch.value.toFixed(3)}**`,
+    `  (${costInputs.writesPerItemPerBatch.source}; ${costInputs.writesPerItemPerBatch.note}).`,
+    `- Aggregator batch duration (${costInputs.batchDurations.source}; ${costInputs.batchDurations.note}):`,
+    '',
+    '| records per batch | aggregate items | ms per batch (LOCAL, dynalite) | of which CPU (core alone) |',
+    '| --- | --- | --- | --- |',
+    ...costInputs.batchDurations.points.map(
+      (p) => `| ${p.records} | ${p.items} | ${p.ms.toFixed(1)} | ${p.coreMs.toFixed(2)} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `Benchmarks on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}, ${new Date().toISOString()}`,
-  );
+  const loadAtStart = loadavg()[0];
+  const started: Omit<Machine, 'loadAverage'> = {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus().length,
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    date: new Date().toISOString(),
+  };
+  console.log(`Benchmarks on ${started.cpu} (${started.cores} cores), Node ${started.node}, ${started.date}`);
+
   // The load generator first: it measures allocation-heavy work, best done before the emulators fill the heap.
-  const results = [
-    ...(await benchLoadgen()),
-    ...benchAggregatorCore(),
-    ...(await benchAggregateWrites()),
-    ...(await benchLocalPipeline()),
-  ];
-  for (const r of results) console.log(format(r));
+  const groups: [file: string, results: BenchResult[]][] = [];
+  groups.push(['bench/loadgen.bench.ts', await benchLoadgen()]);
+  groups.push(['bench/aggregator-core.bench.ts', benchAggregatorCore()]);
+  const writes = await benchAggregateWrites();
+  groups.push(['bench/aggregate-writes.bench.ts', writes]);
+  const batchPoints = await measureBatchDurations();
+  groups.push(['bench/aggregator-batch.bench.ts', batchDurationResults(batchPoints)]);
+  groups.push(['bench/local-pipeline.bench.ts', await benchLocalPipeline()]);
+
+  const results: StoredResult[] = groups.flatMap(([file, rs]) =>
+    rs.map((r) => ({ id: r.id ?? `${slug(file.replace(/^bench\/|\.bench\.ts$/g, ''))}.${slug(r.name)}`, file, ...r })),
+  );
+  for (const r of results) console.log(consoleLine(r));
+
+  const perItem = writes.find((r) => r.unit === 'writes/item' && r.target !== undefined);
+  if (perItem === undefined) throw new Error('bench/aggregate-writes.bench.ts no longer reports writes per item');
+  // The load average says how busy the shared machine was while it ran.
+  const data: BenchmarkResults = {
+    schema: 1,
+    machine: { ...started, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
+    results,
+    costInputs: {
+      writesPerItemPerBatch: {
+        value: perItem.value,
+        source: 'bench/aggregate-writes.bench.ts',
+        note: 'conditional UpdateItem requests per aggregate item per batch, LOCAL against dynalite',
+      },
+      batchDurations: {
+        points: batchPoints,
+        source: 'bench/aggregator-batch.bench.ts',
+        note: 'processBatch wall time per batch, LOCAL against dynalite and s3rver; the cost model interpolates by aggregate items',
+      },
+    },
+  };
+  // Formatted as `npm run lint` (prettier --check .) expects them.
+  const style = (await resolveConfig(REPORT_FILE)) ?? {};
+  const [json, markdown] = await Promise.all([
+    prettierFormat(JSON.stringify(data), { ...style, filepath: RESULTS_FILE }),
+    prettierFormat(report(data), { ...style, filepath: REPORT_FILE }),
+  ]);
+  await Promise.all([writeFile(RESULTS_FILE, json), writeFile(REPORT_FILE, markdown)]);
+  console.log(`Wrote ${REPORT_FILE} and ${RESULTS_FILE}`);
+
   const missed = results.filter((r) => r.pass === false);
   if (missed.length > 0) {
     console.error(`${missed.length} target(s) missed`);

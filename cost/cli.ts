@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PROFILES, type Stage, validateConfig } from '../lib/config';
+import type { BenchmarkResults } from '../bench/harness';
+import {
+  type CostBreakdown,
+  CostModelError,
+  type Measured,
+  cheaperModeByRate,
+  monthlyCost,
+  peakCrossover,
+  SERVICES,
+  type StreamMode,
+  withOverrides,
+} from './model';
+import { type CostOptions, parseOptions, USAGE, UsageError } from './options';
+import { PRICES_AS_OF, REGION } from './prices';
+
+const ROOT = join(__dirname, '..');
+export const DEFAULT_RESULTS = join(ROOT, 'bench', 'results.json');
+
+/** The two measured inputs, from bench/results.json as `npm run bench` writes it. */
+export function measuredFrom(data: unknown, file: string): Measured {
+  const inputs = (data as Partial<BenchmarkResults> | null)?.costInputs;
+  const writes = inputs?.writesPerItemPerBatch?.value;
+  const points = inputs?.batchDurations?.points;
+  if (typeof writes !== 'number' || !(writes > 0) || !Array.isArray(points) || points.length === 0) {
+    throw new CostModelError(`${file}: no costInputs (writesPerItemPerBatch, batchDurations); run npm run bench`);
+  }
+  const machine = (data as BenchmarkResults).machine;
+  const when = machine === undefined ? '' : `, ${machine.date.slice(0, 10)} on ${machine.cpu}`;
+  return {
+    writesPerItemPerBatch: writes,
+    batchPoints: points.map((p) => ({ records: p.records, items: p.items, ms: p.ms })),
+    source: `${file.startsWith(ROOT) ? relative(ROOT, file) : file} (LOCAL, dynalite${when})`,
+  };
+}
+
+export function loadMeasured(file = DEFAULT_RESULTS): Measured {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new CostModelError(`${file}: cannot read it; npm run bench writes it`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new CostModelError(`${file}: not JSON; rerun npm run bench`);
+  }
+  return measuredFrom(data, file);
+}
+
+const usd = (n: number): string =>
+  `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+function quantity(n: number): string {
+  if (n === 0) return '0';
+  if (n >= 1_000) return Math.round(n).toLocaleString('en-US');
+  if (n >= 10) return n.toFixed(1);
+  return n.toPrecision(3);
+}
+
+function unitPrice(n: number): string {
+  return `$${Number(n.toPrecision(4)).toString()}`;
+}
+
+function align(rows: string[][], right: ReadonlySet<number>): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The aligned plain-text breakdown. */
+export function formatBreakdown(b: CostBreakdown): string {
+  const i = b.input;
+  const d = b.derived;
+  const header = [
+    `Monthly cost (730 h), ${REGION} list prices as of ${PRICES_AS_OF.split(' ')[0]} (cost/prices.ts)`,
+    `${i.stage} profile, ${i.mode} stream, ${i.rate.toLocaleString('en-US')} events/s of ${i.sizeBytes.toLocaleString('en-US')} bytes, ` +
+      `${i.keys.toLocaleString('en-US')} keys, peak ×${i.peakFactor}, archive ${i.archiveFormat}, search ${i.search ? 'on' : 'off'}`,
+    '',
+  ];
+  const rows = [
+    ['service', 'item', 'quantity', 'unit', 'unit price', 'USD/month'],
+    ...b.items.map((l) => [l.service, l.item, quantity(l.quantity), l.per, unitPrice(l.unitUsd), usd(l.usd)]),
+  ];
+  const body = align(rows, new Set([2, 4, 5]));
+  const width = Math.max(...body.map((l) => l.length));
+  const totals = SERVICES.filter((s) => b.byService[s] > 0).map((s) => `${s} ${usd(b.byService[s])}`);
+  const footer = [
+    '-'.repeat(width),
+    align([['total', usd(b.totalUsd)]], new Set([1]))[0].replace(/^total\s+/, (m) =>
+      m.padEnd(width - usd(b.totalUsd).length),
+    ),
+    '',
+    `by service: ${totals.join(', ')}`,
+    `shards ${d.shards} (${d.consumers} consumers); ${quantity(d.recordsPerBatch)} records and ${quantity(d.itemsPerBatch)} aggregate items per batch; ` +
+      `${quantity(d.batchMs)} ms per batch from ${d.batchMsSource}`,
+    `Assumptions: cost/model.ts ASSUMPTIONS. Free tiers, data transfer, KMS requests and dashboard reads are not included.`,
+  ];
+  return [...header, body[0], '-'.repeat(width), ...body.slice(1), ...footer].join('\n');
+}
+
+export const TABLE_RATES = [10, 100, 1_000] as const;
+export const TABLE_SIZE = 1_024;
+
+/** The README's Markdown table and the crossover sentences. */
+export function formatReadmeTable(measured: Measured, keys: number): string {
+  const stages: Stage[] = ['dev', 'prod'];
+  const modes: StreamMode[] = ['on-demand', 'provisioned'];
+  const cost = (stage: Stage, mode: StreamMode, rate: number): CostBreakdown =>
+    monthlyCost({
+      rate,
+      sizeBytes: TABLE_SIZE,
+      config: withOverrides(PROFILES[stage], { mode }),
+      mode,
+      keys,
+      peakFactor: 1,
+      measured,
+    });
+  const dollars = (n: number): string => `$${Math.round(n).toLocaleString('en-US')}`;
+  const columns = stages.flatMap((s) => modes.map((m) => [s, m] as const));
+  const lines = [
+    `| events/s (1 KiB each) | ${columns.map(([s, m]) => `${s}, ${m}`).join(' | ')} |`,
+    `| --- | ${columns.map(() => '---').join(' | ')} |`,
+    ...TABLE_RATES.map((rate) => {
+      const cells = columns.map(([s, m]) => {
+        const b = cost(s, m, rate);
+        return `${dollars(b.totalUsd)} (Kinesis ${dollars(b.byService.Kinesis)}, DynamoDB ${dollars(b.byService.DynamoDB)})`;
+      });
+      return `| ${rate.toLocaleString('en-US')} | ${cells.join(' | ')} |`;
+    }),
+    '',
+  ];
+  for (const stage of stages) {
+    const base = { sizeBytes: TABLE_SIZE, config: PROFILES[stage], keys, peakFactor: 1, measured };
+    const segments = cheaperModeByRate(base);
+    const sentence =
+      segments.length === 1
+        ? `at a steady rate, ${segments[0].mode} (shards sized for the rate) is cheaper at every rate from 1 to 1,000,000 events/s`
+        : `at a steady rate, ${segments
+            .map((seg) => `${seg.mode} is cheaper from ${seg.rate.toLocaleString('en-US')} events/s`)
+            .join(', then ')}`;
+    const peaks = TABLE_RATES.map((rate) => {
+      const f = peakCrossover({ ...base, rate });
+      const times = f === undefined ? 'more than 100' : `about ${Math.round(f)}`;
+      return `${times} times the average at ${rate.toLocaleString('en-US')} events/s`;
+    });
+    lines.push(
+      `- ${stage}: ${sentence}. On-demand becomes the cheaper mode only when provisioned shards must be sized for ` +
+        `a peak far above the average rate: a peak of ${peaks.join(', ')}.`,
+    );
+  }
+  lines.push(
+    '',
+    `${REGION} list prices as of ${PRICES_AS_OF.split(' ')[0]} (cost/prices.ts); ${keys.toLocaleString('en-US')} keys; 1 KiB = 1,024 bytes; ` +
+      `aggregator duration and writes per item from ${measured.source}.`,
+  );
+  return lines.join('\n');
+}
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** Runs the CLI; returns the exit code: 0, 1 (a model or results error), 2 (a bad flag). */
+export function run(argv: readonly string[], io: Io): number {
+  let options: CostOptions;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    const measured = loadMeasured(options.results ?? DEFAULT_RESULTS);
+    if (options.table) {
+      io.out(formatReadmeTable(measured, options.keys));
+      return 0;
+    }
+    const profile = PROFILES[options.stage];
+    const config = validateConfig(
+      withOverrides(profile, { mode: options.mode, archiveFormat: options.archiveFormat, search: options.search }),
+    );
+    const breakdown = monthlyCost({
+      rate: options.rate!,
+      sizeBytes: options.sizeBytes!,
+      config,
+      mode: config.stream.mode,
+      keys: options.keys,
+      peakFactor: options.peakFactor,
+      measured,
+      batchMs: options.batchMs,
+    });
+    io.out(
+      options.json
+        ? JSON.stringify({ ...breakdown, pricesAsOf: PRICES_AS_OF, region: REGION }, null, 2)
+        : formatBreakdown(breakdown),
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof CostModelError || (error instanceof Error && error.name === 'ConfigError')) {
+      io.err(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = run(process.argv.slice(2), {
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+  });
+}

@@ -1,0 +1,133 @@
+import { parseArgs } from 'node:util';
+import { STAGES, type Stage } from '../lib/config';
+import { ASSUMPTIONS, type StreamMode } from './model';
+
+export interface CostOptions {
+  /** `--table`: the README's Markdown table instead of one breakdown. */
+  readonly table: boolean;
+  readonly rate?: number;
+  readonly sizeBytes?: number;
+  readonly stage: Stage;
+  /** Undefined: the profile's `stream.mode`. */
+  readonly mode?: StreamMode;
+  readonly keys: number;
+  readonly peakFactor: number;
+  readonly archiveFormat?: 'gzip' | 'parquet';
+  /** Undefined: the profile's `search.enabled`. */
+  readonly search?: boolean;
+  readonly batchMs?: number;
+  readonly results?: string;
+  readonly json: boolean;
+  readonly help: boolean;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage: npm run cost -- --rate N --size BYTES [--stage dev|prod] [--mode on-demand|provisioned]
+  [--keys N] [--peak-factor X] [--archive-format gzip|parquet] [--search on|off] [--batch-ms MS]
+  [--results FILE] [--json]
+       npm run cost -- --table [--keys N] [--results FILE]
+
+  --rate            average events per second (required)
+  --size            bytes per event, one Kinesis record each (required)
+  --stage           the profile in lib/config.ts (default dev)
+  --mode            stream capacity mode (default: the profile's stream.mode)
+  --keys            distinct (type, key) pairs, assumed uniform (default ${ASSUMPTIONS.defaultKeys})
+  --peak-factor     peak rate over the average; provisioned shards are sized for the peak (default 1)
+  --archive-format  archive format (default: the profile's archive.format)
+  --search          the OpenSearch leg on or off (default: the profile's search.enabled)
+  --batch-ms        aggregator duration per batch, replacing the one measured by npm run bench
+  --results         benchmark results to read (default bench/results.json)
+  --json            print the breakdown as JSON
+  --table           print the README's table: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles
+
+Prices: us-east-1 list prices in cost/prices.ts (dated there). A month is 730 hours.`;
+
+function positive(flag: string, raw: string | undefined, integer: boolean, min = 0): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    value < min ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const what = integer ? 'a positive integer' : min > 0 ? `a number of at least ${min}` : 'a positive number';
+    throw new UsageError(`--${flag}: expected ${what}, got "${raw}"`);
+  }
+  return value;
+}
+
+function choice<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${flag}: must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export function parseOptions(argv: readonly string[]): CostOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rate: { type: 'string' },
+        size: { type: 'string' },
+        stage: { type: 'string' },
+        mode: { type: 'string' },
+        keys: { type: 'string' },
+        'peak-factor': { type: 'string' },
+        'archive-format': { type: 'string' },
+        search: { type: 'string' },
+        'batch-ms': { type: 'string' },
+        results: { type: 'string' },
+        json: { type: 'boolean' },
+        table: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs names the flag already ("Unknown option '--rat'").
+    throw new UsageError((error as Error).message);
+  }
+  const str = (name: string): string | undefined => values[name] as string | undefined;
+  const help = values.help === true;
+  const table = values.table === true;
+
+  const rate = positive('rate', str('rate'), false);
+  const sizeBytes = positive('size', str('size'), true);
+  if (!help && !table) {
+    if (rate === undefined) throw new UsageError('--rate: required, average events per second');
+    if (sizeBytes === undefined) throw new UsageError('--size: required, bytes per event');
+  }
+  if (sizeBytes !== undefined && sizeBytes > 1_048_576) {
+    throw new UsageError(`--size: a Kinesis record holds at most 1,048,576 bytes, got ${sizeBytes}`);
+  }
+  const searchRaw = choice('search', str('search'), ['on', 'off'] as const);
+  const results = str('results');
+  if (results === '') throw new UsageError('--results: expected a file path');
+  return {
+    table,
+    rate,
+    sizeBytes,
+    stage: choice('stage', str('stage'), STAGES) ?? 'dev',
+    mode: choice('mode', str('mode'), ['on-demand', 'provisioned'] as const),
+    keys: positive('keys', str('keys'), true) ?? ASSUMPTIONS.defaultKeys,
+    peakFactor: positive('peak-factor', str('peak-factor'), false, 1) ?? 1,
+    archiveFormat: choice('archive-format', str('archive-format'), ['gzip', 'parquet'] as const),
+    search: searchRaw === undefined ? undefined : searchRaw === 'on',
+    batchMs: positive('batch-ms', str('batch-ms'), false),
+    results,
+    json: values.json === true,
+    help,
+  };
+}

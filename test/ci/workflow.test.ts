@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The GitHub Actions workflow for forkers must do what .ci/run does. Plain string checks: no YAML
+ * parser is a dependency of this project.
+ */
+const ROOT = join(__dirname, '..', '..');
+const ciRun = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+const workflow = readFileSync(join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8');
+const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines
+  .node;
+
+const withoutComments = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l !== '');
+
+/** The npm commands a shell script runs, e.g. `npm ci --no-audit --no-fund`, `npm test`. */
+function npmCommands(lines: readonly string[]): string[] {
+  return lines.flatMap((l) => l.match(/\bnpm (?:ci|test|run [\w:-]+|install)\b[^&|;]*/g) ?? []).map((c) => c.trim());
+}
+
+/** The workflow's `run:` commands, one-liners and block scalars alike. */
+function runCommands(yaml: string): string[] {
+  const lines = yaml.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)(?:- )?run:\s*(.*)$/.exec(lines[i]);
+    if (m === null) continue;
+    if (m[2] !== '|' && m[2] !== '>') {
+      out.push(m[2]);
+      continue;
+    }
+    const indent = m[1].length;
+    while (i + 1 < lines.length && (lines[i + 1].trim() === '' || lines[i + 1].search(/\S/) > indent)) {
+      out.push(lines[++i].trim());
+    }
+  }
+  return withoutComments(out.join('\n'));
+}
+
+describe('.github/workflows/ci.yml', () => {
+  const runs = runCommands(workflow);
+
+  it('runs the same npm commands as .ci/run, in the same order', () => {
+    const expected = npmCommands(withoutComments(ciRun).filter((l) => !l.startsWith('echo')));
+    expect(expected).toEqual(['npm ci --no-audit --no-fund', 'npm test']);
+    expect(npmCommands(runs)).toEqual(expected);
+  });
+
+  it('uses the Node major of package.json engines, with the npm cache', () => {
+    const major = /(\d+)/.exec(engines)![1];
+    expect(workflow).toMatch(/uses: actions\/setup-node@v\d+/);
+    const version = /node-version:\s*['"]?([\d.x]+)['"]?/.exec(workflow);
+    expect(version?.[1].split('.')[0]).toBe(major);
+    expect(workflow).toMatch(/cache:\s*npm/);
+  });
+
+  it('runs on ubuntu-latest and installs Chromium from apt when it is missing, as .ci/run does', () => {
+    expect(workflow).toMatch(/runs-on:\s*ubuntu-latest/);
+    expect(ciRun).toContain('apt-get install');
+    expect(ciRun).toContain('chromium');
+    expect(runs.some((l) => l.includes('command -v chromium'))).toBe(true);
+    expect(runs.some((l) => /apt-get install .*chromium/.test(l))).toBe(true);
+  });
+
+  it('uploads test-artifacts/ when the run fails', () => {
+    const upload = workflow.slice(workflow.indexOf('actions/upload-artifact'));
+    expect(upload).toMatch(/path:\s*test-artifacts\//);
+    const step = workflow.slice(workflow.lastIndexOf('- name:', workflow.indexOf('actions/upload-artifact')));
+    expect(step).toMatch(/if:\s*failure\(\)/);
+  });
+});

@@ -1,0 +1,134 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../cost/cli';
+import type { CostBreakdown } from '../../cost/model';
+import { RESULTS_JSON } from './fixtures';
+
+const ROOT = join(__dirname, '..', '..');
+let results: string;
+
+beforeAll(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'cost-'));
+  results = join(dir, 'results.json');
+  writeFileSync(results, JSON.stringify(RESULTS_JSON));
+});
+
+function cli(argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = run(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  return { code, out, err };
+}
+
+describe('npm run cost', () => {
+  it('prints an aligned table of line items with a total', () => {
+    const { code, out, err } = cli(['--rate', '100', '--size', '1024', '--results', results]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const lines = out.split('\n');
+    const header = lines.find((l) => l.startsWith('service'))!;
+    expect(header).toMatch(/^service\s+item\s+quantity\s+unit\s+unit price\s+USD\/month$/);
+    for (const service of ['Kinesis', 'Lambda', 'DynamoDB', 'Firehose', 'S3', 'OpenSearch', 'CloudWatch']) {
+      expect(lines.some((l) => l.startsWith(service))).toBe(true);
+    }
+    // Every row's amount ends in the same column as the header's last one.
+    const rows = lines.filter((l) => /^(Kinesis|Lambda|DynamoDB|Firehose|S3|OpenSearch|CloudWatch) /.test(l));
+    for (const row of rows) expect(row.length).toBe(header.length);
+    const total = lines.find((l) => l.startsWith('total'))!;
+    expect(total).toMatch(/^total\s+\$[\d,]+\.\d\d$/);
+    expect(total.length).toBe(header.length);
+    expect(out).toContain('dev profile, on-demand stream, 100 events/s of 1,024 bytes');
+    expect(out).toContain('(LOCAL, dynalite, 2026-01-01 on Test CPU)');
+  });
+
+  it('--json prints the breakdown, its total the sum of its items', () => {
+    const { code, out } = cli([
+      '--rate',
+      '1000',
+      '--size',
+      '1024',
+      '--stage',
+      'prod',
+      '--mode',
+      'provisioned',
+      '--json',
+      '--results',
+      results,
+    ]);
+    expect(code).toBe(0);
+    const b = JSON.parse(out) as CostBreakdown & { pricesAsOf: string; region: string };
+    expect(b.input).toMatchObject({ stage: 'prod', mode: 'provisioned', rate: 1000, sizeBytes: 1024 });
+    expect(b.region).toBe('us-east-1');
+    expect(b.pricesAsOf).toMatch(/^\d{4}-\d{2}/);
+    expect(b.totalUsd).toBeCloseTo(
+      b.items.reduce((t, i) => t + i.usd, 0),
+      6,
+    );
+    expect(b.derived.shards).toBe(2);
+  });
+
+  it('--search off and --archive-format parquet change the breakdown', () => {
+    const off = JSON.parse(
+      cli(['--rate', '10', '--size', '500', '--search', 'off', '--json', '--results', results]).out,
+    ) as CostBreakdown;
+    expect(off.byService.OpenSearch).toBe(0);
+    const parquet = JSON.parse(
+      cli(['--rate', '10', '--size', '500', '--archive-format', 'parquet', '--json', '--results', results]).out,
+    ) as CostBreakdown;
+    expect(parquet.items.some((i) => i.item.includes('Parquet'))).toBe(true);
+  });
+
+  it('--table prints the README table: 3 rates × both profiles and modes, and the crossover', () => {
+    const { code, out } = cli(['--table', '--results', results]);
+    expect(code).toBe(0);
+    const rows = out.split('\n').filter((l) => l.startsWith('|'));
+    expect(rows[0]).toBe(
+      '| events/s (1 KiB each) | dev, on-demand | dev, provisioned | prod, on-demand | prod, provisioned |',
+    );
+    expect(rows.slice(2).map((r) => r.split('|')[1].trim())).toEqual(['10', '100', '1,000']);
+    for (const row of rows.slice(2)) expect(row.match(/\$[\d,]+ \(Kinesis/g)).toHaveLength(4);
+    expect(out).toMatch(/- dev: at a steady rate, .* is cheaper/);
+    expect(out).toMatch(/- prod: at a steady rate, .* is cheaper/);
+    expect(out).toContain('1 KiB = 1,024 bytes');
+  });
+
+  it('exits 2 on a bad flag, naming it, with the usage', () => {
+    const { code, err } = cli(['--rate', 'lots', '--size', '1024']);
+    expect(code).toBe(2);
+    expect(err).toContain('--rate: expected a positive number, got "lots"');
+    expect(err).toContain('Usage: npm run cost');
+  });
+
+  it('exits 1 when the benchmark results are missing, saying how to make them', () => {
+    const { code, err } = cli(['--rate', '1', '--size', '1', '--results', join(tmpdir(), 'no-such-results.json')]);
+    expect(code).toBe(1);
+    expect(err).toContain('npm run bench');
+  });
+
+  it('runs as the npm script, with the exit code of a bad flag', () => {
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts.cost).toBe('node --import tsx cost/cli.ts');
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'cost/cli.ts', '--stage', 'qa', '--rate', '1', '--size', '1'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(child.status).toBe(2);
+    expect(child.stderr).toContain('--stage: must be one of dev, prod, got "qa"');
+    const ok = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'cost/cli.ts', '--rate', '10', '--size', '1024', '--results', results],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^total\s+\$/m);
+  });
+});
