@@ -39,6 +39,8 @@ export function round(value: number, decimals: number): number {
  */
 export class Zipf {
   private readonly cdf: Float64Array;
+  /** guide[j]: the first rank whose cumulative share reaches j / n, so a sample scans about two entries. */
+  private readonly guide: Uint32Array;
 
   constructor(
     readonly n: number,
@@ -52,17 +54,21 @@ export class Zipf {
       running += 1 / k ** exponent / total;
       this.cdf[k - 1] = running;
     }
+    this.guide = new Uint32Array(n);
+    let rank = 0;
+    for (let j = 0; j < n; j++) {
+      while (rank < n - 1 && this.cdf[rank] < j / n) rank++;
+      this.guide[j] = rank;
+    }
   }
 
+  /** The first rank whose cumulative share reaches a uniform draw (the last rank if none does). */
   sample(random: Random): number {
     const u = random();
-    let lo = 0;
-    let hi = this.n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.cdf[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    // Same answer as a binary search over the CDF: start from the guide, then scan forward.
+    let rank = this.guide[Math.floor(u * this.n)];
+    const last = this.n - 1;
+    while (rank < last && this.cdf[rank] < u) rank++;
+    return rank;
   }
 }

@@ -1,5 +1,5 @@
 import type { ValidEvent } from '../lambda/shared/event-schema';
-import { type Random, Zipf, intBelow, logNormal, normal, round, seededRandom } from './random';
+import { type Random, Zipf, intBelow, logNormal, normal, seededRandom } from './random';
 
 export const SCENARIOS = ['clickstream', 'iot', 'logs'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -41,13 +41,7 @@ interface Scratch {
   value: number;
 }
 
-/**
- * Each scenario writes its event JSON by hand: JSON.stringify costs more than the rest of the
- * generator together. Every string it embeds is made here from safe characters (checked by
- * `safe`), so no escaping is needed; the tests parse every record and check it against the contract.
- */
-type Make = (index: number, timeMs: number, iso: (timeMs: number) => string, out: Scratch) => string;
-
+/** A string to embed in event JSON: plain ASCII that needs no escaping. */
 function safe(text: string): string {
   if (JSON.stringify(text) !== `"${text}"` || !/^[\x20-\x7e]*$/.test(text)) {
     throw new Error(`generator string is not plain ASCII: ${text}`);
@@ -55,42 +49,225 @@ function safe(text: string): string {
   return text;
 }
 
+/** Bytes of a fragment of event JSON (whose embedded strings went through `safe`). */
+function ascii(fragment: string): Uint8Array {
+  if (!/^[\x20-\x7e]*$/.test(fragment)) throw new Error(`generator fragment is not plain ASCII: ${fragment}`);
+  return Buffer.from(fragment, 'latin1');
+}
+
+/** Slab size: a few hundred events share one allocation. */
+const SLAB_BYTES = 64 * 1024;
+/** Room kept for one event: generated events are a few hundred bytes at most. */
+const EVENT_ROOM = 4 * 1024;
+
+/**
+ * Writes event JSON straight into bytes: building it as a string and encoding the string costs
+ * several times more than the rest of the generator together. Events are appended to a slab, and
+ * each record's data is a view of its part; the views keep their slab alive while they are in
+ * flight, and a full slab is left to them (never reused), so a record's bytes never change.
+ */
+class JsonWriter {
+  private slab = Buffer.allocUnsafe(SLAB_BYTES);
+  private pos = 0;
+  private start = 0;
+
+  begin(): void {
+    if (this.pos + EVENT_ROOM > SLAB_BYTES) {
+      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+      this.pos = 0;
+    }
+    this.start = this.pos;
+  }
+
+  end(): Buffer {
+    // Typed arrays drop writes past their end silently: make an oversized event loud instead.
+    if (this.pos > SLAB_BYTES) throw new Error('generated event larger than its room');
+    return Buffer.from(this.slab.buffer, this.slab.byteOffset + this.start, this.pos - this.start);
+  }
+
+  bytes(b: Uint8Array): void {
+    // TypedArray.set copies faster than a loop from a few bytes on.
+    this.slab.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  byte(b: number): void {
+    this.slab[this.pos++] = b;
+  }
+
+  /** A string known to be ASCII (checked where it is made, or made of numbers and ASCII names). */
+  text(s: string): void {
+    const slab = this.slab;
+    let pos = this.pos;
+    for (let i = 0; i < s.length; i++) slab[pos++] = s.charCodeAt(i);
+    this.pos = pos;
+  }
+
+  /** An integer, as JSON (and JavaScript) write it. */
+  int(n: number): void {
+    if (n < 0) {
+      this.slab[this.pos++] = 0x2d;
+      n = -n;
+    }
+    if (!(n < 1e15)) {
+      this.text(String(n));
+      return;
+    }
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    const slab = this.slab;
+    let pos = this.pos + digits;
+    this.pos = pos;
+    if (n < 0x40000000) {
+      // Small integers: integer arithmetic.
+      let m = n | 0;
+      do {
+        const q = (m / 10) | 0;
+        slab[--pos] = 0x30 + m - q * 10;
+        m = q;
+      } while (m > 0);
+      return;
+    }
+    do {
+      const q = Math.floor(n / 10);
+      slab[--pos] = 0x30 + n - q * 10;
+      n = q;
+    } while (n > 0);
+  }
+
+  /**
+   * `units / 10^decimals` as JavaScript prints it, for an integer `units`: the shortest decimal that
+   * reads back as the same double is that very quotient, so its digits are those of `units` with a
+   * point, trailing zeros dropped (`round()` values print so).
+   */
+  decimal(units: number, decimals: number, scale: number): void {
+    if (units < 0) {
+      this.slab[this.pos++] = 0x2d;
+      units = -units;
+    }
+    const whole = Math.floor(units / scale);
+    let fraction = units - whole * scale;
+    this.int(whole);
+    if (fraction === 0) return;
+    let width = decimals;
+    while (fraction % 10 === 0) {
+      fraction /= 10;
+      width--;
+    }
+    const slab = this.slab;
+    slab[this.pos++] = 0x2e;
+    let pos = this.pos + width;
+    this.pos = pos;
+    for (let i = 0; i < width; i++) {
+      const q = Math.floor(fraction / 10);
+      slab[--pos] = 0x30 + fraction - q * 10;
+      fraction = q;
+    }
+  }
+}
+
+/**
+ * Writes a fragment and then an event time as ISO-8601 without its zone ("2026-11-23T09:44:05.123"):
+ * the fragment and the time up to the second are made into bytes once a second (toISOString is not
+ * free), the milliseconds per event.
+ */
+class IsoClock {
+  private second = NaN;
+  private prefix: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly lead: string) {
+    ascii(lead);
+  }
+
+  write(w: JsonWriter, timeMs: number): void {
+    const second = Math.floor(timeMs / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      // "2026-11-23T09:44:05." from "2026-11-23T09:44:05.000Z" (years past 9999 have a longer prefix).
+      this.prefix = Buffer.from(this.lead + new Date(second * 1000).toISOString().slice(0, -4), 'latin1');
+    }
+    w.bytes(this.prefix);
+    const ms = timeMs - second * 1000;
+    const hundreds = Math.floor(ms / 100);
+    const tens = Math.floor(ms / 10) - hundreds * 10;
+    w.byte(0x30 + hundreds);
+    w.byte(0x30 + tens);
+    w.byte(0x30 + (ms - hundreds * 100 - tens * 10));
+  }
+}
+
+/**
+ * Each scenario writes its event JSON by hand, from fragments made once. Every string it embeds is
+ * made from safe characters (checked by `ascii`), so no escaping is needed; the tests parse every
+ * record and check it against the contract. Random draws happen in a fixed order per event, so a
+ * seed always gives the same events.
+ */
+type Make = (index: number, timeMs: number, w: JsonWriter, out: Scratch) => void;
+
+/** Values rounded to `decimals` places: the number, and its digits written by the writer. */
+function rounded(value: number, decimals: number, w: JsonWriter): number {
+  const scale = 10 ** decimals;
+  const units = Math.round(value * scale);
+  // Exactly round(value, decimals); beyond 15 digits let JavaScript print it.
+  if (Math.abs(units) < 1e15) w.decimal(units, decimals, scale);
+  else w.text(String(units / scale));
+  return units / scale;
+}
+
 function clickstream(random: Random, keys: number, prefix: string): Make {
   const users = new Zipf(keys, 0.9);
   const pages = new Zipf(500, 1.2);
-  // Strings made once, not per event: the generator's cost is mostly allocation.
-  const userKeys = Array.from({ length: keys }, (_, i) => `user-${i}`);
-  const pagePaths = Array.from({ length: 500 }, (_, i) => `/p/${i}`);
+  // Bytes made once, not per event: the generator's cost is mostly making bytes.
+  const keyNames = Array.from({ length: keys }, (_, i) => `user-${i}`);
+  const keyBytes = keyNames.map((k) => ascii(`"${safe(k)}"`));
+  const keyValueBytes = keyNames.map((k) => ascii(`"${safe(k)}","value":`));
+  const pageBytes = Array.from({ length: 500 }, (_, i) =>
+    ascii(`,"attributes":{"page":"${safe(`/p/${i}`)}","session":"s-`),
+  );
+  const type = (name: string, withValue: boolean, tail: string) => ({
+    name,
+    bytes: ascii(`Z","type":"${safe(name)}","key":`),
+    keys: withValue ? keyValueBytes : keyBytes,
+    tail: ascii(tail),
+  });
   const types = cumulative([
-    ['page_view', 70],
-    ['click', 22],
-    ['add_to_cart', 6],
-    ['purchase', 2],
+    [type('page_view', true, '","unit":"dwell_ms"}}'), 70],
+    [type('click', false, '"}}'), 22],
+    [type('add_to_cart', false, '"}}'), 6],
+    [type('purchase', true, '","currency":"USD","items":'), 2],
   ] as const);
-  return (index, timeMs, iso, out) => {
+  const idBytes = ascii(`{"eventId":"${safe(prefix)}-`);
+  const clock = new IsoClock('","eventTime":"');
+  const close = ascii('}}');
+  return (index, timeMs, w, out) => {
     const user = users.sample(random);
-    const type = types(random);
-    const page = pagePaths[pages.sample(random)];
-    // A session is a user's half hour: stable per user and time, so replays keep it.
-    const session = `s-${user}-${Math.floor(timeMs / 1_800_000)}`;
-    const key = userKeys[user];
-    const head = `{"eventId":"${prefix}-${index}","eventTime":"${iso(timeMs)}","type":"${type}","key":"${key}"`;
+    const t = types(random);
+    const page = pages.sample(random);
+    w.bytes(idBytes);
+    w.int(index);
+    clock.write(w, timeMs);
+    w.bytes(t.bytes);
+    w.bytes(t.keys[user]);
     let value = 1;
-    let json: string;
-    if (type === 'purchase') {
-      value = round(Math.min(5_000, logNormal(random, 35, 0.9)), 2);
-      const items = 1 + intBelow(random, 4);
-      json = `${head},"value":${value},"attributes":{"page":"${page}","session":"${session}","currency":"USD","items":${items}}}`;
-    } else if (type === 'page_view') {
+    if (t.name === 'purchase') {
+      value = rounded(Math.min(5_000, logNormal(random, 35, 0.9)), 2, w);
+    } else if (t.name === 'page_view') {
       value = Math.round(logNormal(random, 12_000, 1));
-      json = `${head},"value":${value},"attributes":{"page":"${page}","session":"${session}","unit":"dwell_ms"}}`;
-    } else {
-      json = `${head},"attributes":{"page":"${page}","session":"${session}"}}`;
+      w.int(value);
     }
-    out.type = type;
-    out.key = key;
+    w.bytes(pageBytes[page]);
+    // A session is a user's half hour: stable per user and time, so replays keep it.
+    w.int(user);
+    w.byte(0x2d);
+    w.int(Math.floor(timeMs / 1_800_000));
+    w.bytes(t.tail);
+    if (t.name === 'purchase') {
+      w.int(1 + intBelow(random, 4));
+      w.bytes(close);
+    }
+    out.type = t.name;
+    out.key = keyNames[user];
     out.value = value;
-    return json;
   };
 }
 
@@ -99,8 +276,18 @@ function iot(random: Random, keys: number, prefix: string): Make {
   const baseline = Array.from({ length: keys }, () => 18 + 8 * random());
   const drift = new Float64Array(keys);
   const devices = new Zipf(keys, 0.3);
-  const deviceKeys = Array.from({ length: keys }, (_, i) => `device-${i}`);
-  return (index, timeMs, _iso, out) => {
+  const keyNames = Array.from({ length: keys }, (_, i) => `device-${i}`);
+  const idBytes = ascii(`{"eventId":"${safe(prefix)}-`);
+  const timeBytes = ascii('","eventTime":');
+  const typeBytes = {
+    temperature: ascii(',"type":"temperature","key":'),
+    humidity: ascii(',"type":"humidity","key":'),
+  };
+  const keyBytes = keyNames.map((k) => ascii(`"${safe(k)}","value":`));
+  const firmwareBytes = Array.from({ length: 4 }, (_, f) => ascii(`,"attributes":{"firmware":"1.${f}.0","spike":`));
+  const spikeBytes = ascii('true}}');
+  const steadyBytes = ascii('false}}');
+  return (index, timeMs, w, out) => {
     const device = devices.sample(random);
     drift[device] += 0.05 * normal(random);
     const spike = random() < 0.002 ? 15 * (random() < 0.5 ? -1 : 1) : 0;
@@ -109,12 +296,18 @@ function iot(random: Random, keys: number, prefix: string): Make {
       type === 'temperature'
         ? baseline[device] + drift[device] + 0.3 * normal(random) + spike
         : Math.max(0, Math.min(100, 45 + 4 * drift[device] + 2 * normal(random) + spike));
-    const value = round(reading, 3);
-    const key = deviceKeys[device];
+    w.bytes(idBytes);
+    w.int(index);
+    w.bytes(timeBytes);
+    w.int(timeMs);
+    w.bytes(typeBytes[type]);
+    w.bytes(keyBytes[device]);
+    const value = rounded(reading, 3, w);
+    w.bytes(firmwareBytes[device % 4]);
+    w.bytes(spike !== 0 ? spikeBytes : steadyBytes);
     out.type = type;
-    out.key = key;
+    out.key = keyNames[device];
     out.value = value;
-    return `{"eventId":"${prefix}-${index}","eventTime":${timeMs},"type":"${type}","key":"${key}","value":${value},"attributes":{"firmware":"1.${device % 4}.0","spike":${spike !== 0}}}`;
   };
 }
 
@@ -122,14 +315,16 @@ const SERVICES = ['checkout', 'catalog', 'search', 'auth', 'cart', 'payments', '
 const ROUTES = ['GET /', 'GET /items/{id}', 'POST /orders', 'GET /health', 'PUT /items/{id}'];
 
 function logs(random: Random, keys: number, prefix: string): Make {
-  const routes = Array.from({ length: keys }, (_, i) => ({
-    key: safe(
-      `${SERVICES[i % SERVICES.length]}:${ROUTES[Math.floor(i / SERVICES.length) % ROUTES.length]}${i >= SERVICES.length * ROUTES.length ? `#${i}` : ''}`,
-    ),
-    // Some routes are slow, some fast; each has a long right tail.
-    medianMs: 5 + 200 * random() ** 3,
-    errorRate: random() < 0.15 ? 0.05 : 0.005,
-  }));
+  const routes = Array.from({ length: keys }, (_, i) => {
+    const key = `${SERVICES[i % SERVICES.length]}:${ROUTES[Math.floor(i / SERVICES.length) % ROUTES.length]}${i >= SERVICES.length * ROUTES.length ? `#${i}` : ''}`;
+    return {
+      key,
+      bytes: ascii(`"${safe(key)}","value":`),
+      // Some routes are slow, some fast; each has a long right tail.
+      medianMs: 5 + 200 * random() ** 3,
+      errorRate: random() < 0.15 ? 0.05 : 0.005,
+    };
+  });
   const popularity = new Zipf(keys, 1);
   const errors = cumulative([
     [500, 5],
@@ -143,16 +338,31 @@ function logs(random: Random, keys: number, prefix: string): Make {
     [301, 1],
     [404, 4],
   ] as const);
-  return (index, timeMs, iso, out) => {
+  const idBytes = ascii(`{"eventId":"${safe(prefix)}-`);
+  const clock = new IsoClock('","eventTime":"');
+  const typeBytes = {
+    http_error: ascii('+00:00","type":"http_error","key":'),
+    http_request: ascii('+00:00","type":"http_request","key":'),
+  };
+  const statusBytes = ascii(',"attributes":{"status":');
+  const tailBytes = ascii(',"unit":"ms"}}');
+  return (index, timeMs, w, out) => {
     const route = routes[popularity.sample(random)];
     const failed = random() < route.errorRate;
     const status = failed ? errors(random) : successes(random);
-    const value = round(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1);
     const type = status >= 500 ? 'http_error' : 'http_request';
+    w.bytes(idBytes);
+    w.int(index);
+    clock.write(w, timeMs);
+    w.bytes(typeBytes[type]);
+    w.bytes(route.bytes);
+    const value = rounded(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1, w);
+    w.bytes(statusBytes);
+    w.int(status);
+    w.bytes(tailBytes);
     out.type = type;
     out.key = route.key;
     out.value = value;
-    return `{"eventId":"${prefix}-${index}","eventTime":"${iso(timeMs).slice(0, -1)}+00:00","type":"${type}","key":"${route.key}","value":${value},"attributes":{"status":${status},"unit":"ms"}}`;
   };
 }
 
@@ -172,8 +382,8 @@ const NONE: readonly ValidEvent[] = [];
 
 const MAKERS: Record<ScenarioName, (random: Random, keys: number, prefix: string) => Make> = { clickstream, iot, logs };
 
-/** Records that break the contract in the ways real producers do. */
-function poison(random: Random, index: number, timeMs: number): GeneratedRecord {
+/** Records that break the contract in the ways real producers do; returns the partition key. */
+function poison(random: Random, index: number, timeMs: number, w: JsonWriter): string {
   const key = `poison-${intBelow(random, 16)}`;
   const kinds = [
     () => `{"eventId":"p-${index}","eventTime":${timeMs},"type":"click"`,
@@ -183,13 +393,9 @@ function poison(random: Random, index: number, timeMs: number): GeneratedRecord 
     () => JSON.stringify({ eventTime: timeMs, type: 'click', key }),
     () => 'plain text, not JSON',
   ];
-  return {
-    partitionKey: key,
-    data: Buffer.from(kinds[intBelow(random, kinds.length)]()),
-    userRecords: 1,
-    poison: true,
-    valid: NONE,
-  };
+  // Plain ASCII: the values above are numbers and ASCII names.
+  w.text(kinds[intBelow(random, kinds.length)]());
+  return key;
 }
 
 /**
@@ -201,8 +407,7 @@ export class EventGenerator {
   private readonly random: Random;
   private readonly make: Make;
   private index = 0;
-  private isoMs = NaN;
-  private isoText = '';
+  private readonly writer = new JsonWriter();
   private readonly scratch: Scratch = { type: '', key: '', value: 0 };
 
   constructor(private readonly options: GeneratorOptions) {
@@ -213,24 +418,18 @@ export class EventGenerator {
   next(): GeneratedRecord {
     const index = this.index++;
     const timeMs = this.options.startMs + Math.floor((index * 1000) / this.options.rate);
-    if (this.options.poisonRate > 0 && this.random() < this.options.poisonRate)
-      return poison(this.random, index, timeMs);
+    const w = this.writer;
+    w.begin();
+    if (this.options.poisonRate > 0 && this.random() < this.options.poisonRate) {
+      const key = poison(this.random, index, timeMs, w);
+      return { partitionKey: key, data: w.end(), userRecords: 1, poison: true, valid: NONE };
+    }
     const out = this.scratch;
-    const json = this.make(index, timeMs, this.iso, out);
+    this.make(index, timeMs, w, out);
     const valid =
       this.options.keepValid === true
         ? [{ type: out.type, key: out.key, value: out.value, eventTimeMs: timeMs }]
         : NONE;
-    // Every generated string is ASCII, where latin1 and UTF-8 are the same bytes and latin1 is the faster copy.
-    return { partitionKey: out.key, data: Buffer.from(json, 'latin1'), userRecords: 1, poison: false, valid };
+    return { partitionKey: out.key, data: w.end(), userRecords: 1, poison: false, valid };
   }
-
-  // Consecutive events mostly share a millisecond, and toISOString is not free.
-  private readonly iso = (timeMs: number): string => {
-    if (timeMs !== this.isoMs) {
-      this.isoMs = timeMs;
-      this.isoText = new Date(timeMs).toISOString();
-    }
-    return this.isoText;
-  };
 }
