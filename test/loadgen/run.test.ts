@@ -174,7 +174,12 @@ describe('load generator against kinesalite', () => {
 
   it('loses nothing when the stream throttles records and whole requests, and counts the retries', async () => {
     const name = await stream();
-    const proxy = await startThrottlingProxy(kinesis.endpoint, { requestShare: 0.15, recordShare: 0.1, seed: 3 });
+    const proxy = await startThrottlingProxy(kinesis.endpoint, {
+      requestShare: 0.15,
+      recordShare: 0.1,
+      seed: 3,
+      refuseFirstRequest: true,
+    });
     try {
       const { summary, expected } = await run(
         ['--stream', name, '--scenario', 'clickstream', '--rate', '4000', '--count', '3000', '--expect', '/dev/null'],

@@ -9,6 +9,8 @@ export interface ThrottlingOptions {
   /** Share of the records inside the other PutRecords requests marked failed. */
   readonly recordShare: number;
   readonly seed?: number;
+  /** Refuse the first PutRecords request whole, whatever the draw: the test then never depends on how many requests timing makes. */
+  readonly refuseFirstRequest?: boolean;
 }
 
 export interface ThrottlingProxy extends Emulator {
@@ -58,7 +60,9 @@ function forward(
  */
 export async function startThrottlingProxy(upstream: string, options: ThrottlingOptions): Promise<ThrottlingProxy> {
   const target = new URL(upstream);
-  const random = seededRandom(options.seed ?? 1);
+  // One stream per decision, so how many requests timing produces never shifts the record draws.
+  const requestRandom = seededRandom(options.seed ?? 1);
+  const recordRandom = seededRandom((options.seed ?? 1) + 1);
   const stats = { requests: 0, refusedRequests: 0, refusedRecords: 0 };
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -69,7 +73,8 @@ export async function startThrottlingProxy(upstream: string, options: Throttling
         return;
       }
       stats.requests++;
-      if (random() < options.requestShare) {
+      const first = stats.requests === 1 && options.refuseFirstRequest === true;
+      if (requestRandom() < options.requestShare || first) {
         stats.refusedRequests++;
         res
           .writeHead(400, {
@@ -82,7 +87,7 @@ export async function startThrottlingProxy(upstream: string, options: Throttling
         return;
       }
       const input = JSON.parse(payload.toString('utf8')) as { StreamName: string; Records: unknown[] };
-      const refused = input.Records.map(() => random() < options.recordShare);
+      const refused = input.Records.map(() => recordRandom() < options.recordShare);
       const kept = input.Records.filter((_, i) => !refused[i]);
       let forwarded: { Records: Record<string, unknown>[] } = { Records: [] };
       if (kept.length > 0) {
