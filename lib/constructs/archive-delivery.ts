@@ -1,6 +1,7 @@
 import { PRIVATE_BUCKET } from './private-bucket';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import { firehoseRole } from './firehose-role';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -110,40 +111,12 @@ export class ArchiveDelivery extends Construct {
     });
     const logStream = new LogStream(this, 'S3Delivery', { logGroup: this.logGroup, removalPolicy });
 
-    this.role = new Role(this, 'Role', {
-      // The confused-deputy guard AWS documents for Firehose roles.
-      assumedBy: new ServicePrincipal('firehose.amazonaws.com', {
-        conditions: { StringEquals: { 'sts:ExternalId': stack.account } },
-      }),
+    this.role = firehoseRole(this, 'Role', {
+      stream: props.stream,
+      bucket: this.bucket,
+      prefixes: [ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX],
       description: 'Archive delivery: reads the stream, writes the archive bucket',
     });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
-        resources: [props.stream.streamArn],
-      }),
-    );
-    if (props.stream.encryptionKey !== undefined) {
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.stream.encryptionKey.keyArn] }),
-      );
-    }
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
-        resources: [this.bucket.bucketArn],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-        resources: [
-          this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`),
-          this.bucket.arnForObjects(`${ARCHIVE_ERROR_PREFIX}*`),
-        ],
-      }),
-    );
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['logs:PutLogEvents'],

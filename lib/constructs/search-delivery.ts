@@ -1,6 +1,7 @@
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { firehoseRole } from './firehose-role';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -113,25 +114,15 @@ export class SearchDelivery extends Construct {
     const deliveryLog = new LogStream(this, 'OpenSearchDelivery', { logGroup: this.logGroup, removalPolicy });
     const backupLog = new LogStream(this, 'S3Backup', { logGroup: this.logGroup, removalPolicy });
 
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('firehose.amazonaws.com', {
-        conditions: { StringEquals: { 'sts:ExternalId': stack.account } },
-      }),
+    this.role = firehoseRole(this, 'Role', {
+      stream: props.stream,
+      bucket: props.backupBucket,
+      prefixes: [SEARCH_FAILED_PREFIX],
       description: 'Search delivery: reads the stream, writes the domain, backs failures up to S3',
     });
     const allow = (actions: string[], resources: string[]): void => {
       this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
     };
-    allow(
-      ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
-      [props.stream.streamArn],
-    );
-    if (props.stream.encryptionKey !== undefined) allow(['kms:Decrypt'], [props.stream.encryptionKey.keyArn]);
-    allow(['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], [props.backupBucket.bucketArn]);
-    allow(
-      ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-      [props.backupBucket.arnForObjects(`${SEARCH_FAILED_PREFIX}*`)],
-    );
     allow(
       ['es:DescribeDomain', 'es:DescribeDomains', 'es:DescribeDomainConfig', 'es:ESHttpPost', 'es:ESHttpPut'],
       [props.domain.domainArn, `${props.domain.domainArn}/*`],
