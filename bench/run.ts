@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { format as prettierFormat, resolveConfig } from 'prettier';
@@ -12,6 +12,9 @@ import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './har
 const ROOT = join(__dirname, '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
 const REPORT_FILE = join(ROOT, 'BENCHMARKS.md');
+const README_FILE = join(ROOT, 'README.md');
+const HEADLINE_START = '<!-- bench:headline:start -->';
+const HEADLINE_END = '<!-- bench:headline:end -->';
 
 function slug(text: string): string {
   return text
@@ -97,6 +100,39 @@ function report(data: BenchmarkResults): string {
   return lines.join('\n');
 }
 
+/** The results that have a target, for the README: it quotes them from this run, never by hand. */
+function headline(data: BenchmarkResults): string {
+  const rows = data.results
+    .filter((r) => r.target !== undefined)
+    .map((r) => {
+      const result =
+        r.ratio === undefined
+          ? `${number(r.value)} ${r.unit}`
+          : `ratio **${r.ratio.toFixed(2)}** (${number(r.value)} ${r.unit})`;
+      return `| ${cell(r.name)} | ${result} | ${cell(r.target ?? '')} | ${verdict(r)} |`;
+    });
+  return [
+    HEADLINE_START,
+    `From the committed [BENCHMARKS.md](BENCHMARKS.md): ${cell(data.machine.cpu)}, ${data.machine.cores} cores, Node ${data.machine.node}, ${data.machine.date.slice(0, 10)}.`,
+    '',
+    '| benchmark | result | target | verdict |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    HEADLINE_END,
+  ].join('\n');
+}
+
+/** Rewrites the README's headline block between its markers, if it has them. */
+async function updateReadme(data: BenchmarkResults, style: Record<string, unknown>): Promise<boolean> {
+  const readme = await readFile(README_FILE, 'utf8');
+  const start = readme.indexOf(HEADLINE_START);
+  const end = readme.indexOf(HEADLINE_END);
+  if (start < 0 || end < start) return false;
+  const updated = readme.slice(0, start) + headline(data) + readme.slice(end + HEADLINE_END.length);
+  await writeFile(README_FILE, await prettierFormat(updated, { ...style, filepath: README_FILE }));
+  return true;
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   const started: Omit<Machine, 'loadAverage'> = {
@@ -150,7 +186,8 @@ async function main(): Promise<void> {
     prettierFormat(report(data), { ...style, filepath: REPORT_FILE }),
   ]);
   await Promise.all([writeFile(RESULTS_FILE, json), writeFile(REPORT_FILE, markdown)]);
-  console.log(`Wrote ${REPORT_FILE} and ${RESULTS_FILE}`);
+  const readme = await updateReadme(data, style);
+  console.log(`Wrote ${REPORT_FILE} and ${RESULTS_FILE}${readme ? `, and the headline in ${README_FILE}` : ''}`);
 
   const missed = results.filter((r) => r.pass === false);
   if (missed.length > 0) {

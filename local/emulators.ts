@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 
@@ -44,15 +44,40 @@ export async function startKinesalite(port = 0, dataDir?: string): Promise<Emula
   return { endpoint: await listen(server, port), close: closer(server) };
 }
 
+/**
+ * dynalite runs on a worker thread: it is the slowest emulator (about a millisecond an update),
+ * and on the main thread it would take turns with the poller, the handler and the load generator.
+ */
 export async function startDynalite(port = 0, dataDir?: string): Promise<Emulator> {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(dataDir === undefined ? {} : { path: dataDir }),
+  const worker = new Worker(join(__dirname, 'dynalite-worker.cjs'), {
+    workerData: {
+      port,
+      options: {
+        createTableMs: 0,
+        deleteTableMs: 0,
+        updateTableMs: 0,
+        ...(dataDir === undefined ? {} : { path: dataDir }),
+      },
+    },
   });
-  return { endpoint: await listen(server, port), close: closer(server) };
+  const bound = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { port?: number; error?: string }) =>
+      m.port === undefined ? reject(new Error(`dynalite: ${m.error}`)) : resolve(m.port),
+    );
+  });
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    close: async () => {
+      // Closing the server first lets leveldown flush the data directory before the thread ends.
+      await new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.postMessage('close');
+      });
+      await worker.terminate();
+    },
+  };
 }
 
 export async function startS3rver(port = 0, dataDir?: string): Promise<Emulator> {
