@@ -46,16 +46,15 @@ export function indexTemplate(shards: number, replicas: number): Record<string, 
   };
 }
 
-/** Least privilege inside the cluster: bulk-write the day's `events-*` indices, nothing else. */
+/**
+ * The role AWS documents for a Firehose delivery role under fine-grained access control, limited
+ * to the `events-*` indices: bulk writes, creating the day's index, and the mapping and stats reads
+ * Firehose makes before delivering.
+ */
 export function writerRole(): Record<string, unknown> {
   return {
-    cluster_permissions: ['cluster_monitor', 'indices:data/write/bulk'],
-    index_permissions: [
-      {
-        index_patterns: [`${SEARCH_INDEX}-*`],
-        allowed_actions: ['crud', 'create_index', 'indices:admin/mapping/put'],
-      },
-    ],
+    cluster_permissions: ['cluster_composite_ops', 'cluster_monitor'],
+    index_permissions: [{ index_patterns: [`${SEARCH_INDEX}-*`], allowed_actions: ['create_index', 'manage', 'crud'] }],
   };
 }
 

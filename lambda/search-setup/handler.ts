@@ -23,7 +23,8 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
         region: process.env.AWS_REGION ?? 'us-east-1',
         credentials: credentialsFromEnv(),
       });
-      await applySetup(props, client);
+      // Leave time to answer CloudFormation before the function's own timeout.
+      await applySetup(props, client, { deadline: Date.now() + context.getRemainingTimeInMillis() - 20_000 });
     }
   } catch (error) {
     status = 'FAILED';
@@ -40,11 +41,55 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
   });
 }
 
-export async function applySetup(props: SetupProperties, client: Pick<SignedClient, 'send'>): Promise<void> {
+export interface RetryOptions {
+  /** Epoch ms after which no further attempt starts. */
+  readonly deadline: number;
+  /** 401 and 403 are retried only this long after the first attempt: a new domain's security plugin may not be ready. */
+  readonly authGraceMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** Worth another attempt: the network, throttling, the service, or (briefly) a domain still settling. */
+export function retryable(status: number | undefined, sinceStartMs: number, authGraceMs: number): boolean {
+  if (status === undefined) return true;
+  if (status === 429 || status >= 500) return true;
+  return (status === 401 || status === 403) && sinceStartMs < authGraceMs;
+}
+
+/** Full jitter over an exponential ceiling: 2 s, 4 s, ... at most 30 s. */
+export function backoffMs(attempt: number, random: () => number): number {
+  return Math.floor(random() * Math.min(30_000, 2_000 * 2 ** attempt));
+}
+
+export async function applySetup(
+  props: SetupProperties,
+  client: Pick<SignedClient, 'send'>,
+  retry: RetryOptions,
+): Promise<void> {
+  const now = retry.now ?? Date.now;
+  const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = retry.random ?? Math.random;
+  const started = now();
   for (const step of setupPlan(props)) {
-    const res = await client.send(step.method, step.path, step.body);
-    if (res.status < 200 || res.status >= 300) {
-      throw new Error(`${step.method} ${step.path}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    for (let attempt = 0; ; attempt++) {
+      let status: number | undefined;
+      let detail: string;
+      try {
+        const res = await client.send(step.method, step.path, step.body);
+        if (res.status >= 200 && res.status < 300) break;
+        status = res.status;
+        detail = `HTTP ${res.status} ${res.body.slice(0, 300)}`;
+      } catch (error) {
+        detail = error instanceof Error ? error.message : String(error);
+      }
+      const wait = backoffMs(attempt, random);
+      if (!retryable(status, now() - started, retry.authGraceMs ?? 180_000) || now() + wait > retry.deadline) {
+        throw new Error(`${step.method} ${step.path}: ${detail} (after ${attempt + 1} attempts)`);
+      }
+      console.warn(JSON.stringify({ message: 'search setup retry', step: step.path, attempt: attempt + 1, detail }));
+      await sleep(wait);
     }
   }
 }
@@ -63,6 +108,8 @@ function respond(url: string, body: Record<string, unknown>): Promise<void> {
         res.on('end', () => resolve());
       },
     );
+    // Better a logged failure than a function that hangs until its timeout with CloudFormation waiting.
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer from the CloudFormation response URL in 10 s')));
     req.on('error', reject);
     req.end(payload);
   });

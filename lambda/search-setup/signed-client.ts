@@ -90,7 +90,7 @@ export class SignedClient {
           port: this.options.port,
           path,
           headers: signed.headers,
-          timeout: 30_000,
+          timeout: 15_000,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -99,7 +99,7 @@ export class SignedClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 15 s`)));
       req.on('error', reject);
       req.end(payload);
     });

@@ -1,7 +1,17 @@
-import { type CfnElement, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  CustomResource,
+  Duration,
+  Lazy,
+  RemovalPolicies,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
+  type GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
   type ISecurityGroup,
   type ISubnet,
@@ -129,11 +139,15 @@ export class SearchDomain extends Construct {
     this.replicas = azs > 1 ? 1 : 0;
 
     let domainSecurityGroup: SecurityGroup | undefined;
+    let s3Endpoint: GatewayVpcEndpoint | undefined;
     if (vpcSetting !== 'none') {
-      this.vpc =
-        vpcSetting === 'create'
-          ? this.createVpc(azs, retention, removalPolicy)
-          : Vpc.fromLookup(this, 'Vpc', { vpcId: vpcSetting });
+      if (vpcSetting === 'create') {
+        const created = this.createVpc(azs, retention, removalPolicy);
+        this.vpc = created.vpc;
+        s3Endpoint = created.s3Endpoint;
+      } else {
+        this.vpc = Vpc.fromLookup(this, 'Vpc', { vpcId: vpcSetting });
+      }
       this.subnets = this.vpc.selectSubnets({
         subnetType: vpcSetting === 'create' ? SubnetType.PRIVATE_ISOLATED : SubnetType.PRIVATE_WITH_EGRESS,
         onePerAz: true,
@@ -256,7 +270,8 @@ export class SearchDomain extends Construct {
     this.setupFunction = new NodejsFunction(this, 'SetupFunction', {
       ...pipelineFunctionProps('search-setup/handler.ts'),
       memorySize: 256,
-      timeout: Duration.minutes(2),
+      // Retries while a new domain settles, within CloudFormation's custom resource timeout below.
+      timeout: Duration.minutes(10),
       role: setupRole,
       logGroup: setupLogs,
       description: 'Applies the index template and role mappings to the search domain at deploy',
@@ -269,6 +284,7 @@ export class SearchDomain extends Construct {
     this.setup = new CustomResource(this, 'Setup', {
       serviceToken: this.setupFunction.functionArn,
       resourceType: 'Custom::SearchSetup',
+      serviceTimeout: Duration.minutes(12),
       properties: {
         Endpoint: this.domain.domainEndpoint,
         FineGrainedAccessControl: String(this.fineGrained),
@@ -281,6 +297,14 @@ export class SearchDomain extends Construct {
     // The setup role must be in the access policy before it calls; the template must exist before
     // the first document creates the day's index.
     this.setup.node.addDependency(this.domain, setupRole, this.domain.node.findChild('AccessPolicy'));
+    // The function answers CloudFormation through S3; on delete the route must outlive the answer.
+    if (s3Endpoint !== undefined) this.setup.node.addDependency(s3Endpoint);
+
+    // A retained domain keeps its network interfaces in these subnets and security groups, its
+    // master user role and its log policy: they stay with it, or deleting the stack would fail.
+    for (const kept of [this.vpc, this.clientSecurityGroup, domainSecurityGroup, setupRole, logsPolicy]) {
+      if (kept !== undefined) RemovalPolicies.of(kept).apply(removalPolicy);
+    }
 
     this.acknowledge(setupRole, azs, masterNodes, removalPolicy);
     this.node.addValidation({
@@ -300,18 +324,23 @@ export class SearchDomain extends Construct {
     this.writerRoleArn = role.roleArn;
   }
 
-  private createVpc(azs: number, retention: RetentionDays, removalPolicy: RemovalPolicy): Vpc {
+  private createVpc(
+    azs: number,
+    retention: RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): { vpc: Vpc; s3Endpoint: GatewayVpcEndpoint } {
     const flowLogs = new LogGroup(this, 'FlowLogs', { retention, removalPolicy });
-    return new Vpc(this, 'Vpc', {
+    const vpc = new Vpc(this, 'Vpc', {
       maxAzs: azs,
       natGateways: 0,
       subnetConfiguration: [{ name: 'search', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      // The setup function answers CloudFormation through an S3 pre-signed URL; no internet route needed.
-      gatewayEndpoints: { S3: { service: GatewayVpcEndpointAwsService.S3 } },
       flowLogs: {
         all: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.ALL },
       },
     });
+    // The setup function answers CloudFormation through an S3 pre-signed URL; no internet route needed.
+    const s3Endpoint = vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3 });
+    return { vpc, s3Endpoint };
   }
 
   private acknowledge(setupRole: Role, azs: number, masterNodes: number, removalPolicy: RemovalPolicy): void {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_INDEX, indexTemplate, parseSetupProperties, setupPlan } from '../../../lambda/search-setup/core';
-import { applySetup, handler } from '../../../lambda/search-setup/handler';
+import { applySetup, backoffMs, handler, retryable } from '../../../lambda/search-setup/handler';
 import { SignedClient } from '../../../lambda/search-setup/signed-client';
 import { toSearchDocument } from '../../../lambda/search-transform/core';
 
@@ -83,7 +83,8 @@ function cfnEvent(
   } as CloudFormationCustomResourceEvent;
 }
 
-const CONTEXT = { logStreamName: '2026/11/23/[$LATEST]abc' } as Context;
+const CONTEXT = { logStreamName: '2026/11/23/[$LATEST]abc', getRemainingTimeInMillis: () => 60_000 } as Context;
+const NO_RETRY = { deadline: 0 };
 
 describe('search setup plan', () => {
   it('without fine-grained access control: only the index template', () => {
@@ -99,11 +100,10 @@ describe('search setup plan', () => {
       'PUT /_plugins/_security/api/rolesmapping/pipeline_writer',
       'PUT /_plugins/_security/api/rolesmapping/readall',
     ]);
+    // As AWS documents for Firehose under fine-grained access control, on events-* only.
     expect(plan[1].body).toEqual({
-      cluster_permissions: ['cluster_monitor', 'indices:data/write/bulk'],
-      index_permissions: [
-        { index_patterns: ['events-*'], allowed_actions: ['crud', 'create_index', 'indices:admin/mapping/put'] },
-      ],
+      cluster_permissions: ['cluster_composite_ops', 'cluster_monitor'],
+      index_permissions: [{ index_patterns: ['events-*'], allowed_actions: ['create_index', 'manage', 'crud'] }],
     });
     expect(plan[2].body).toEqual({ backend_roles: [WRITER] });
     expect(plan[3].body).toEqual({ backend_roles: [READER] });
@@ -154,7 +154,7 @@ describe('search setup plan', () => {
 
 describe('search setup against a domain', () => {
   it('sends each step as a SigV4-signed JSON PUT for the es service', async () => {
-    await applySetup(parseSetupProperties({ ...RAW, Endpoint: 'https://127.0.0.1' }), client());
+    await applySetup(parseSetupProperties({ ...RAW, Endpoint: 'https://127.0.0.1' }), client(), NO_RETRY);
     expect(received.map((r) => `${r.method} ${r.url}`)).toEqual([
       'PUT /_index_template/pipeline-events',
       'PUT /_plugins/_security/api/roles/pipeline_writer',
@@ -175,10 +175,65 @@ describe('search setup against a domain', () => {
 
   it('stops at the first refused step and says which', async () => {
     answer = (r) => (r.url.includes('/roles/') ? 403 : 200);
-    await expect(applySetup(parseSetupProperties(RAW), client())).rejects.toThrow(
-      /^PUT \/_plugins\/_security\/api\/roles\/pipeline_writer: HTTP 403/,
+    await expect(applySetup(parseSetupProperties(RAW), client(), { ...NO_RETRY, authGraceMs: 0 })).rejects.toThrow(
+      /^PUT \/_plugins\/_security\/api\/roles\/pipeline_writer: HTTP 403 .*\(after 1 attempts\)$/,
     );
     expect(received).toHaveLength(2);
+  });
+
+  it('retries a domain that is still settling: 503, 429 and, at first, 403', async () => {
+    const statuses = [503, 429, 403];
+    answer = () => statuses.shift() ?? 200;
+    const slept: number[] = [];
+    await applySetup(parseSetupProperties({ ...RAW, FineGrainedAccessControl: 'false' }), client(), {
+      deadline: Date.now() + 60_000,
+      sleep: (ms) => {
+        slept.push(ms);
+        return Promise.resolve();
+      },
+      random: () => 1,
+    });
+    expect(received).toHaveLength(4);
+    // Exponential ceilings with full jitter (random = 1 takes the ceiling).
+    expect(slept).toEqual([2_000, 4_000, 8_000]);
+  });
+
+  it('gives up at the deadline on a domain it cannot reach, naming the step and the attempts', async () => {
+    const unreachable = new SignedClient({
+      endpoint: '127.0.0.1',
+      region: 'eu-west-1',
+      credentials: CREDENTIALS,
+      protocol: 'http:',
+      port: 1,
+    });
+    let clock = 0;
+    await expect(
+      applySetup(parseSetupProperties(RAW), unreachable, {
+        deadline: 10_000,
+        now: () => clock,
+        sleep: (ms) => {
+          clock += ms;
+          return Promise.resolve();
+        },
+        random: () => 1,
+      }),
+    ).rejects.toThrow(/^PUT \/_index_template\/pipeline-events: .*ECONNREFUSED.* \(after 3 attempts\)$/);
+  });
+});
+
+describe('retry policy', () => {
+  it('retries the network, throttling and server errors, and 401/403 only while the domain is new', () => {
+    expect(retryable(undefined, 0, 1_000)).toBe(true);
+    expect(retryable(429, 0, 1_000)).toBe(true);
+    expect(retryable(503, 5_000, 1_000)).toBe(true);
+    expect(retryable(403, 500, 1_000)).toBe(true);
+    expect(retryable(403, 1_500, 1_000)).toBe(false);
+    expect(retryable(400, 0, 1_000)).toBe(false);
+  });
+
+  it('backs off with full jitter under a ceiling that doubles up to 30 s', () => {
+    expect([0, 1, 2, 3, 4, 5].map((n) => backoffMs(n, () => 1))).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(backoffMs(3, () => 0)).toBe(0);
   });
 });
 

@@ -90,6 +90,32 @@ describe('SearchDomain', () => {
     );
   });
 
+  it('prod: keeps what a retained domain still uses, and the S3 route until the setup has answered', () => {
+    const resources = prod.template.toJSON().Resources as Record<
+      string,
+      { Type: string; DeletionPolicy?: string; DependsOn?: string[] }
+    >;
+    const kept = Object.entries(resources).filter(
+      ([id, r]) =>
+        [
+          'AWS::EC2::VPC',
+          'AWS::EC2::Subnet',
+          'AWS::EC2::RouteTable',
+          'AWS::EC2::SecurityGroup',
+          'AWS::EC2::VPCEndpoint',
+          'AWS::Logs::ResourcePolicy',
+        ].includes(r.Type) || id.startsWith('SearchDomainSetupRole'),
+    );
+    expect(kept.length).toBeGreaterThanOrEqual(10);
+    for (const [logicalId, r] of kept) expect(r.DeletionPolicy, logicalId).toBe('Retain');
+    const setup = id(prod, 'Custom::SearchSetup', 'Search');
+    expect(resources[setup].DependsOn).toEqual(expect.arrayContaining([id(prod, 'AWS::EC2::VPCEndpoint', 'Search')]));
+    prod.template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: att(id(prod, 'AWS::IAM::Role', 'SearchDomainSetupRole')),
+      Timeout: 600,
+    });
+  });
+
   it('admits HTTPS to the domain only from its clients in the VPC', () => {
     const domainSg = id(prod, 'AWS::EC2::SecurityGroup', 'SearchDomainDomainSecurityGroup');
     const clientSg = id(prod, 'AWS::EC2::SecurityGroup', 'SearchDomainClientSecurityGroup');
@@ -160,6 +186,8 @@ describe('SearchDomain', () => {
       const setup = onlyResource(s.template, 'Custom::SearchSetup');
       expect(setup.properties).toEqual({
         ServiceToken: att(id(s, 'AWS::Lambda::Function', 'SearchDomainSetupFunction')),
+        // Above the function's 10 minutes of retries, below CloudFormation's default hour.
+        ServiceTimeout: '720',
         Endpoint: att(id(s, 'AWS::OpenSearchService::Domain', 'Search'), 'DomainEndpoint'),
         FineGrainedAccessControl: fgac,
         WriterRoleArn: att(id(s, 'AWS::IAM::Role', 'SearchDeliveryRole')),
