@@ -2,7 +2,7 @@ import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/clie
 import { ExpectedAggregates } from './expect';
 import { KplPacker, type ShardRange } from './kpl-packer';
 import type { LoadgenOptions } from './options';
-import { EventGenerator } from './scenarios';
+import { GeneratorFeed } from './generator-feed';
 import { PutRecordsSender, type SendEntry, type SenderStats } from './sender';
 import { TokenBucket } from './token-bucket';
 
@@ -80,7 +80,7 @@ export async function runLoad(
   options: LoadgenOptions,
   hooks: RunHooks,
 ): Promise<{ summary: Summary; expected?: ExpectedAggregates }> {
-  const generator = new EventGenerator({
+  const generator = new GeneratorFeed({
     scenario: options.scenario,
     seed: options.seed,
     keys: options.keys,
@@ -89,6 +89,20 @@ export async function runLoad(
     rate: options.rate,
     keepValid: options.expect !== undefined,
   });
+  try {
+    // Nothing starts, the rate's clock included, until the worker has its first records ready.
+    await generator.ready();
+    return await runWith(generator, options, hooks);
+  } finally {
+    await generator.close();
+  }
+}
+
+async function runWith(
+  generator: GeneratorFeed,
+  options: LoadgenOptions,
+  hooks: RunHooks,
+): Promise<{ summary: Summary; expected?: ExpectedAggregates }> {
   const expected = options.expect === undefined ? undefined : new ExpectedAggregates(options.windowSeconds);
   const bucket = new TokenBucket(options.rate);
   let fatal: Error | undefined;
@@ -151,6 +165,7 @@ export async function runLoad(
       await sleep(Math.max(1, Math.min(50, bucket.waitMs())));
       continue;
     }
+    await generator.ensure(granted);
     for (let i = 0; i < granted; i++) {
       const record = generator.next();
       generated++;
