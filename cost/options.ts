@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { UsageError, parseFlags } from '../loadgen/options';
 import { STAGES, type Stage } from '../lib/config';
 import { ASSUMPTIONS, type StreamMode } from './model';
 
@@ -21,12 +21,8 @@ export interface CostOptions {
   readonly help: boolean;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+// One error type and one flag parser for every command-line tool of the repository.
+export { UsageError };
 
 export const USAGE = `Usage: npm run cost -- --rate N --size BYTES [--stage dev|prod] [--mode on-demand|provisioned]
   [--keys N] [--peak-factor X] [--archive-format gzip|parquet] [--search on|off] [--batch-ms MS]
@@ -73,32 +69,21 @@ function choice<T extends string>(flag: string, raw: string | undefined, allowed
 }
 
 export function parseOptions(argv: readonly string[]): CostOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rate: { type: 'string' },
-        size: { type: 'string' },
-        stage: { type: 'string' },
-        mode: { type: 'string' },
-        keys: { type: 'string' },
-        'peak-factor': { type: 'string' },
-        'archive-format': { type: 'string' },
-        search: { type: 'string' },
-        'batch-ms': { type: 'string' },
-        results: { type: 'string' },
-        json: { type: 'boolean' },
-        table: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    // parseArgs names the flag already ("Unknown option '--rat'").
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    rate: { type: 'string' },
+    size: { type: 'string' },
+    stage: { type: 'string' },
+    mode: { type: 'string' },
+    keys: { type: 'string' },
+    'peak-factor': { type: 'string' },
+    'archive-format': { type: 'string' },
+    search: { type: 'string' },
+    'batch-ms': { type: 'string' },
+    results: { type: 'string' },
+    json: { type: 'boolean' },
+    table: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const help = values.help === true;
   const table = values.table === true;

@@ -83,41 +83,45 @@ export function parseDuration(raw: string): number {
   return Number(m[1]) * unit;
 }
 
+/**
+ * Flags by name, strictly: an unknown flag or a missing value is a UsageError naming it, as
+ * parseArgs words it ("Unknown option '--rat'"). Shared by the repository's command-line tools.
+ */
+export function parseFlags(
+  argv: readonly string[],
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function parseOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   now = Date.now(),
 ): LoadgenOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stream: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        scenario: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        count: { type: 'string' },
-        keys: { type: 'string' },
-        seed: { type: 'string' },
-        kpl: { type: 'boolean' },
-        expect: { type: 'string' },
-        poison: { type: 'string' },
-        json: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        'max-retries': { type: 'string' },
-        'window-seconds': { type: 'string' },
-        start: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    // parseArgs names the flag already ("Unknown option '--rat'").
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    stream: { type: 'string' },
+    endpoint: { type: 'string' },
+    region: { type: 'string' },
+    scenario: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    count: { type: 'string' },
+    keys: { type: 'string' },
+    seed: { type: 'string' },
+    kpl: { type: 'boolean' },
+    expect: { type: 'string' },
+    poison: { type: 'string' },
+    json: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    'max-retries': { type: 'string' },
+    'window-seconds': { type: 'string' },
+    start: { type: 'string' },
+  });
   const str = (name: string): string | undefined => values[name] as string | undefined;
 
   const stream = str('stream');

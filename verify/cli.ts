@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveStack } from '../dashboard/cli';
 import { AggregatesReader, type AggregateRow } from '../dashboard/aggregates-reader';
 import type { ExpectFile } from '../loadgen/expect';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
-import { UsageError, parseDuration } from '../loadgen/options';
+import { UsageError, parseDuration, parseFlags } from '../loadgen/options';
 import { type Comparison, compareAggregates, describeMismatch, parseExpectFile, rangesByType } from './compare';
 
 export const USAGE = `Usage: npm run verify -- --expect FILE (--stack NAME | --table NAME [--endpoint URL])
@@ -31,26 +30,16 @@ export interface VerifyOptions {
 }
 
 export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        expect: { type: 'string' },
-        stack: { type: 'string' },
-        table: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        wait: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    expect: { type: 'string' },
+    stack: { type: 'string' },
+    table: { type: 'string' },
+    endpoint: { type: 'string' },
+    region: { type: 'string' },
+    profile: { type: 'string' },
+    wait: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const text = (name: string): string | undefined => {
     const v = values[name];
     if (v === '') throw new UsageError(`--${name}: must not be empty`);
