@@ -28,7 +28,7 @@ export class PipelineStack extends Stack {
    * then picks them at deploy with Fn::GetAZs, as the VPC does for two.
    */
   override get availabilityZones(): string[] {
-    if (!Token.isUnresolved(this.region)) return super.availabilityZones;
+    if (!Token.isUnresolved(this.account) && !Token.isUnresolved(this.region)) return super.availabilityZones;
     return [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
   }
 

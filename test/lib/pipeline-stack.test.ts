@@ -138,4 +138,16 @@ describe('PipelineStack', () => {
   it('matches the dev snapshot, asset hashes aside', () => {
     expect(normalizedTemplate(synthPipeline().template)).toMatchSnapshot();
   });
+
+  // `cdk synth` without credentials may know the region and not the account: still three zones.
+  it.each([{}, { region: 'eu-west-1' }, { account: '123456789012', region: 'eu-west-1' }])(
+    'puts the prod search domain in three zones with env %o',
+    (env) => {
+      const { template } = synthPipeline({ stage: 'prod' }, { env });
+      expect(Object.keys(template.findResources('AWS::EC2::Subnet'))).toHaveLength(3);
+      template.hasResourceProperties('AWS::OpenSearchService::Domain', {
+        ClusterConfig: { ZoneAwarenessConfig: { AvailabilityZoneCount: 3 } },
+      });
+    },
+  );
 });

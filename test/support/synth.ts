@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { loadConfig } from '../../lib/config';
@@ -32,7 +32,10 @@ const FEATURE_FLAGS = (
  * Synthesizes the pipeline as bin/app.ts does, cdk-nag packs included (synth throws on any
  * unacknowledged finding). `bundle: false` skips esbuild, for tests that only read the template.
  */
-export function synthPipeline(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Synthesized {
+export function synthPipeline(
+  context: Record<string, unknown> = {},
+  options: { bundle?: boolean; env?: Environment } = {},
+): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
   const app = new App({
     outdir,
@@ -43,7 +46,10 @@ export function synthPipeline(context: Record<string, unknown> = {}, options: { 
     },
   });
   const config = loadConfig((name) => app.node.tryGetContext(name), Object.keys(context));
-  const stack = new PipelineStack(app, 'StreamingPipeline', { config });
+  const stack = new PipelineStack(app, 'StreamingPipeline', {
+    config,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   app.synth();
   const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
