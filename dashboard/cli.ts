@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { AggregatesReader } from './aggregates-reader';
 import type { PipelineStats } from './api';
+import { awsStats } from './aws-stats';
 import { startDashboardServer } from './server';
 
 export const USAGE = 'Usage: npm run dashboard -- --stack NAME [--region R] [--profile P] [--port 3000]';
@@ -20,6 +22,8 @@ export interface StackResources {
   readonly tableName: string;
   readonly deadLetterBucket: string;
   readonly windowSeconds: number;
+  /** Absent on stacks deployed before the output existed. */
+  readonly failureQueueUrl?: string;
 }
 
 export function parseDashboardOptions(argv: readonly string[]): DashboardOptions {
@@ -64,6 +68,7 @@ export async function resolveStack(
     tableName: need('AggregatesTableName'),
     deadLetterBucket: need('DeadLetterBucketName'),
     windowSeconds: Number(outputs.get('WindowSeconds') ?? 60),
+    ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
   };
 }
 
@@ -80,13 +85,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const region = options.region === undefined ? {} : { region: options.region };
   const resources = await resolveStack(new CloudFormationClient(region), options.stack);
   const s3 = new S3Client(region);
-  const stats = async (): Promise<PipelineStats> => {
-    // A count, capped: a dashboard tile, not an inventory.
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: resources.deadLetterBucket, Prefix: DEAD_LETTER_PREFIX, MaxKeys: 1000 }),
-    );
-    return { poisonRecords: page.KeyCount ?? 0, lagMs: null, failedBatches: null };
-  };
+  const cloudwatch = new CloudWatchClient(region);
+  const sqs = new SQSClient(region);
+  const stats = (): Promise<PipelineStats> =>
+    awsStats({
+      s3,
+      cloudwatch,
+      sqs,
+      deadLetterBucket: resources.deadLetterBucket,
+      ...(resources.failureQueueUrl === undefined ? {} : { failureQueueUrl: resources.failureQueueUrl }),
+    });
   const server = await startDashboardServer(
     {
       reader: new AggregatesReader(new DynamoDBClient(region), resources.tableName),
@@ -99,7 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   process.stdout.write(
     `Dashboard for stack ${options.stack} (table ${resources.tableName}) at ${server.url}\n` +
-      'It listens on 127.0.0.1 only and reads with your own AWS credentials (dynamodb:Query, s3:ListBucket). Ctrl-C stops it.\n',
+      'It listens on 127.0.0.1 only and reads with your own AWS credentials (dynamodb:Query, s3:ListBucket, cloudwatch:GetMetricData, sqs:GetQueueAttributes). Ctrl-C stops it.\n',
   );
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await server.close();

@@ -30,6 +30,11 @@ describe('npm run dashboard', () => {
       'streaming-pipeline-dev',
     );
     expect(resources).toEqual({ tableName: 't', deadLetterBucket: 'b', windowSeconds: 300 });
+    const withQueue = await resolveStack(
+      cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', FailureQueueUrl: 'https://sqs/q' }),
+      'streaming-pipeline-dev',
+    );
+    expect(withQueue.failureQueueUrl).toBe('https://sqs/q');
   });
 
   it('names the missing output when the stack is not this project', async () => {
