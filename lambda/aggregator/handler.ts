@@ -60,7 +60,8 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, Date.now() - started);
   metrics.publishStoredMetrics();
   // One line per distinct reason, not per record: a batch of 10,000 poison records logs a handful of lines.
-  for (const [reason, count] of result.poisonReasons) logger.warn('poison records', { reason, records: count });
+  // INFO: a poison record is handled as designed (parked whole); the PoisonRecords alarm is the warning.
+  for (const [reason, count] of result.poisonReasons) logger.info('poison records', { reason, records: count });
   if (s.poisonRecords > 0 || s.failedItems > 0 || s.failedPoisonWrites > 0 || s.conditionalReplays > 0) {
     logger.info('batch', { ...s, failedSequenceNumbers: result.failedSequenceNumbers });
   } else {

@@ -54,7 +54,7 @@ describe('handler', () => {
   it('runs against the endpoints in the standard SDK variables, with no code change', async () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       stdout.push(String(chunk));
       return true;
@@ -104,7 +104,7 @@ describe('handler', () => {
       .map((line) => JSON.parse(line) as { level: string; reason: string; records: number });
     expect(poisonLines.length).toBeGreaterThan(0);
     expect(new Set(poisonLines.map((l) => l.reason)).size).toBe(poisonLines.length);
-    expect(poisonLines.every((l) => l.level === 'WARN' && /^\w+: /.test(l.reason))).toBe(true);
+    expect(poisonLines.every((l) => l.level === 'INFO' && /^\w+: /.test(l.reason))).toBe(true);
     expect(poisonLines.reduce((n, l) => n + l.records, 0)).toBe(poison);
   });
 
