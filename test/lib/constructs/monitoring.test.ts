@@ -778,7 +778,7 @@ describe('Monitoring saved queries', () => {
   it('reads the fields the aggregator writes', () => {
     const handler = readFileSync(join(__dirname, '..', '..', '..', 'lambda', 'aggregator', 'handler.ts'), 'utf8');
     expect(AGGREGATOR_QUERIES['poison records by reason']).toContain('filter message = "poison records"');
-    expect(handler).toContain("logger.warn('poison records', { reason, records: count })");
+    expect(handler).toContain("logger.info('poison records', { reason, records: count })");
     for (const metric of [
       'BatchDuration',
       'RecordsIn',
