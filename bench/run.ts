@@ -8,13 +8,14 @@ import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
 import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
+import { formatReadmeTable, loadMeasured } from '../cost/cli';
 
 const ROOT = join(__dirname, '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
 const REPORT_FILE = join(ROOT, 'BENCHMARKS.md');
 const README_FILE = join(ROOT, 'README.md');
-const HEADLINE_START = '<!-- bench:headline:start -->';
-const HEADLINE_END = '<!-- bench:headline:end -->';
+const HEADLINE = { start: '<!-- bench:headline:start -->', end: '<!-- bench:headline:end -->' };
+const COST_TABLE = { start: '<!-- cost:table:start -->', end: '<!-- cost:table:end -->' };
 
 function slug(text: string): string {
   return text
@@ -112,24 +113,27 @@ function headline(data: BenchmarkResults): string {
       return `| ${cell(r.name)} | ${result} | ${cell(r.target ?? '')} | ${verdict(r)} |`;
     });
   return [
-    HEADLINE_START,
     `From the committed [BENCHMARKS.md](BENCHMARKS.md): ${cell(data.machine.cpu)}, ${data.machine.cores} cores, Node ${data.machine.node}, ${data.machine.date.slice(0, 10)}.`,
     '',
     '| benchmark | result | target | verdict |',
     '| --- | --- | --- | --- |',
     ...rows,
-    HEADLINE_END,
   ].join('\n');
 }
 
-/** Rewrites the README's headline block between its markers, if it has them. */
-async function updateReadme(data: BenchmarkResults, style: Record<string, unknown>): Promise<boolean> {
-  const readme = await readFile(README_FILE, 'utf8');
-  const start = readme.indexOf(HEADLINE_START);
-  const end = readme.indexOf(HEADLINE_END);
-  if (start < 0 || end < start) return false;
-  const updated = readme.slice(0, start) + headline(data) + readme.slice(end + HEADLINE_END.length);
-  await writeFile(README_FILE, await prettierFormat(updated, { ...style, filepath: README_FILE }));
+/** Rewrites each README block between its markers with what this run measured; false if a block is missing. */
+async function updateReadme(
+  blocks: [markers: typeof HEADLINE, text: string][],
+  style: Record<string, unknown>,
+): Promise<boolean> {
+  let readme = await readFile(README_FILE, 'utf8');
+  for (const [{ start, end }, text] of blocks) {
+    const from = readme.indexOf(start);
+    const to = readme.indexOf(end);
+    if (from < 0 || to < from) return false;
+    readme = `${readme.slice(0, from)}${start}\n${text}\n${end}${readme.slice(to + end.length)}`;
+  }
+  await writeFile(README_FILE, await prettierFormat(readme, { ...style, filepath: README_FILE }));
   return true;
 }
 
@@ -186,8 +190,17 @@ async function main(): Promise<void> {
     prettierFormat(report(data), { ...style, filepath: REPORT_FILE }),
   ]);
   await Promise.all([writeFile(RESULTS_FILE, json), writeFile(REPORT_FILE, markdown)]);
-  const readme = await updateReadme(data, style);
-  console.log(`Wrote ${REPORT_FILE} and ${RESULTS_FILE}${readme ? `, and the headline in ${README_FILE}` : ''}`);
+  // The README's cost table rests on these measurements too, so it is made again from them.
+  const readme = await updateReadme(
+    [
+      [HEADLINE, headline(data)],
+      [COST_TABLE, formatReadmeTable(loadMeasured(RESULTS_FILE), 1_000)],
+    ],
+    style,
+  );
+  console.log(
+    `Wrote ${REPORT_FILE} and ${RESULTS_FILE}${readme ? `, and the headline and cost table in ${README_FILE}` : ''}`,
+  );
 
   const missed = results.filter((r) => r.pass === false);
   if (missed.length > 0) {
