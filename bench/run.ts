@@ -8,7 +8,7 @@ import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
 import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
-import { formatReadmeTable, loadMeasured } from '../cost/cli';
+import { formatReadmeTable, measuredFrom } from '../cost/cli';
 
 const ROOT = join(__dirname, '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   const readme = await updateReadme(
     [
       [HEADLINE, headline(data)],
-      [COST_TABLE, formatReadmeTable(loadMeasured(RESULTS_FILE), 1_000)],
+      [COST_TABLE, formatReadmeTable(measuredFrom(data, RESULTS_FILE), 1_000)],
     ],
     style,
   );

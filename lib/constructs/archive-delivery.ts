@@ -1,7 +1,7 @@
 import { PRIVATE_BUCKET } from './private-bucket';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
-import { firehoseRole } from './firehose-role';
+import { acknowledgeKinesisSourceEncryption, firehoseRole } from './firehose-role';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -194,11 +194,7 @@ export class ArchiveDelivery extends Construct {
     // Firehose checks the role's permissions, and the conversion its table, when the stream is created.
     this.deliveryStream.node.addDependency(this.role, this.table);
 
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-KDF1',
-      reason:
-        'A delivery stream whose source is a Kinesis Data Stream cannot have server-side encryption of its own; the records are encrypted at rest in the KMS-encrypted stream and in the SSE-S3 archive bucket.',
-    });
+    acknowledgeKinesisSourceEncryption(this.deliveryStream, 'the SSE-S3 archive bucket');
     const policy = this.role.node.findChild('DefaultPolicy');
     const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
     for (const prefix of [ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX]) {

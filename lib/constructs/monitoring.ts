@@ -175,6 +175,27 @@ function unlabelled(metric: IMetric): IMetric {
   });
 }
 
+/** A 6-unit-high graph; alarms given are drawn as threshold lines on the left axis. */
+function graph(
+  title: string,
+  left: IMetric[],
+  opts: { right?: IMetric[]; alarms?: Alarm[]; width?: number } = {},
+): GraphWidget {
+  return new GraphWidget({
+    title,
+    left,
+    right: opts.right,
+    leftAnnotations: (opts.alarms ?? []).map((a) => a.toAnnotation()),
+    width: opts.width ?? 6,
+    height: 6,
+  });
+}
+
+/** The title line of a dashboard row. */
+function header(markdown: string): TextWidget {
+  return new TextWidget({ markdown, width: 24, height: 1 });
+}
+
 /**
  * Operations for the whole pipeline: an SNS topic (KMS, TLS only, optional email), an alarm for each
  * way the pipeline fails, each with an alarm and an OK action on the topic, a composite "pipeline
@@ -335,16 +356,13 @@ export class Monitoring extends Construct {
         description:
           'The aggregator is behind the stream: aggregates are late, and records older than the maximum record age are given up. First check: Errors, Duration and Throttles of the function, DynamoDB throttles, then the slowest-batches query.',
       }),
-      AggregatorErrors: this.alarm('AggregatorErrors', {
-        metric: errors,
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData: QUIET_IS_OK,
-        critical: true,
-        description:
-          'The aggregator failed whole invocations (an exception or a timeout); Lambda retries and bisects the batch, which holds its shard back. First check: the errors-by-type query.',
-      }),
+      AggregatorErrors: this.whenAny(
+        'AggregatorErrors',
+        errors,
+        true,
+        QUIET_IS_OK,
+        'The aggregator failed whole invocations (an exception or a timeout); Lambda retries and bisects the batch, which holds its shard back. First check: the errors-by-type query.',
+      ),
       AggregatorThrottles: this.alarm(
         'AggregatorThrottles',
         sustained(
@@ -363,36 +381,27 @@ export class Monitoring extends Construct {
         critical: false,
         description: `One batch in ten takes ${durationPercent}% of the timeout (${timeoutMs} ms) or more, for 15 minutes; a slower batch times out and is retried. First check: the slowest-batches query and DynamoDB latency; lower the batch size or raise the memory.`,
       }),
-      MappingFailedInvokes: this.alarm('MappingFailedInvokes', {
-        metric: failedInvokes.with({ period: FIVE_MINUTES }),
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData: QUIET_IS_OK,
-        critical: false,
-        description:
-          'The event source mapping invoked the aggregator with events and the invocation failed; they will be retried. First check: the errors-by-type query.',
-      }),
-      MappingDroppedEvents: this.alarm('MappingDroppedEvents', {
-        metric: dropped,
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData: QUIET_IS_OK,
-        critical: true,
-        description:
-          'Records were given up after the retries or the maximum record age and could not be sent to the failure queue: they are not in the aggregates and not recorded anywhere. First check: the function role can still sqs:SendMessage to the queue, then replay the time range from the archive.',
-      }),
-      FailureQueueMessages: this.alarm('FailureQueueMessages', {
-        metric: queueVisible,
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData: QUIET_IS_OK,
-        critical: true,
-        description:
-          'A batch exhausted its retries or its maximum record age; its shard and sequence range is in the failure queue, and those records are not in the aggregates. First check: the message (shard, sequence numbers), the errors-by-type query at that time, then replay the range.',
-      }),
+      MappingFailedInvokes: this.whenAny(
+        'MappingFailedInvokes',
+        failedInvokes.with({ period: FIVE_MINUTES }),
+        false,
+        QUIET_IS_OK,
+        'The event source mapping invoked the aggregator with events and the invocation failed; they will be retried. First check: the errors-by-type query.',
+      ),
+      MappingDroppedEvents: this.whenAny(
+        'MappingDroppedEvents',
+        dropped,
+        true,
+        QUIET_IS_OK,
+        'Records were given up after the retries or the maximum record age and could not be sent to the failure queue: they are not in the aggregates and not recorded anywhere. First check: the function role can still sqs:SendMessage to the queue, then replay the time range from the archive.',
+      ),
+      FailureQueueMessages: this.whenAny(
+        'FailureQueueMessages',
+        queueVisible,
+        true,
+        QUIET_IS_OK,
+        'A batch exhausted its retries or its maximum record age; its shard and sequence range is in the failure queue, and those records are not in the aggregates. First check: the message (shard, sequence numbers), the errors-by-type query at that time, then replay the range.',
+      ),
       PoisonRecords: this.alarm('PoisonRecords', {
         metric: poison,
         threshold: props.poisonRecordsPer5Min ?? 1,
@@ -449,16 +458,13 @@ export class Monitoring extends Construct {
           'DynamoDB throttles the aggregator writes: one aggregate item or partition takes more than 1,000 writes a second, or the byType index cannot keep up. First check: ConsumedWriteCapacityUnits and the keys of the busiest windows.',
         ),
       ),
-      TableSystemErrors: this.alarm('TableSystemErrors', {
-        metric: systemErrors,
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData: QUIET_IS_OK,
-        critical: false,
-        description:
-          'DynamoDB answered with internal errors (HTTP 500); the SDK retries them. First check: the AWS Health Dashboard for DynamoDB in this region.',
-      }),
+      TableSystemErrors: this.whenAny(
+        'TableSystemErrors',
+        systemErrors,
+        false,
+        QUIET_IS_OK,
+        'DynamoDB answered with internal errors (HTTP 500); the SDK retries them. First check: the AWS Health Dashboard for DynamoDB in this region.',
+      ),
     };
 
     // Delivery: Firehose to S3 (and, below, to OpenSearch).
@@ -482,21 +488,6 @@ export class Monitoring extends Construct {
     });
     this.healthAlarm.addAlarmAction(this.action);
     this.healthAlarm.addOkAction(this.action);
-
-    const graph = (
-      title: string,
-      left: IMetric[],
-      opts: { right?: IMetric[]; alarms?: Alarm[]; width?: number } = {},
-    ) =>
-      new GraphWidget({
-        title,
-        left,
-        right: opts.right,
-        leftAnnotations: (opts.alarms ?? []).map((a) => a.toAnnotation()),
-        width: opts.width ?? 6,
-        height: 6,
-      });
-    const header = (text: string): TextWidget => new TextWidget({ markdown: text, width: 24, height: 1 });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: this.prefix,
@@ -666,22 +657,6 @@ export class Monitoring extends Construct {
     const snapshot = es('AutomatedSnapshotFailure', 'Maximum', ONE_MINUTE, 'Automated snapshot failure');
     const kmsError = es('KMSKeyError', 'Maximum', ONE_MINUTE, 'KMS key error');
     const kmsInaccessible = es('KMSKeyInaccessible', 'Maximum', ONE_MINUTE, 'KMS key inaccessible');
-    const flag = (
-      id: string,
-      metric: Metric,
-      critical: boolean,
-      treatMissingData: TreatMissingData,
-      description: string,
-    ): Alarm =>
-      this.alarm(id, {
-        metric,
-        threshold: 1,
-        comparison: GTE,
-        evaluationPeriods: 1,
-        treatMissingData,
-        critical,
-        description,
-      });
 
     const alarms = {
       transform: this.alarm('SearchTransformSuccess', {
@@ -695,14 +670,14 @@ export class Monitoring extends Construct {
         description:
           'Firehose failed to invoke the search transform function in each of three 5-minute periods; it backs the records up to S3 instead of indexing them. First check: the transform function errors and its log group.',
       }),
-      red: flag(
+      red: this.whenAny(
         'SearchClusterRed',
         red,
         true,
         GAP_IS_UNKNOWN,
         'At least one primary shard is unassigned: its index is partly unsearchable and writes to it fail. First check: GET _cluster/allocation/explain, FreeStorageSpace and JVMMemoryPressure.',
       ),
-      writesBlocked: flag(
+      writesBlocked: this.whenAny(
         'SearchWritesBlocked',
         writesBlocked,
         true,
@@ -738,21 +713,21 @@ export class Monitoring extends Construct {
         critical: false,
         description: `CPU at ${h.cpuUtilizationPercent}% or more on a node for 45 minutes. First check: IndexingRate and search traffic; add data nodes or a larger type.`,
       }),
-      snapshot: flag(
+      snapshot: this.whenAny(
         'SearchSnapshotFailure',
         snapshot,
         false,
         QUIET_IS_OK,
         'An automated snapshot failed, usually because the cluster is red. First check: ClusterStatus.red, then GET _snapshot/cs-automated-enc/_all.',
       ),
-      kmsError: flag(
+      kmsError: this.whenAny(
         'SearchKmsKeyError',
         kmsError,
         true,
         QUIET_IS_OK,
         'The KMS key encrypting the domain at rest is disabled. First check: the key state in KMS; re-enable it.',
       ),
-      kmsInaccessible: flag(
+      kmsInaccessible: this.whenAny(
         'SearchKmsKeyInaccessible',
         kmsInaccessible,
         true,
@@ -761,17 +736,8 @@ export class Monitoring extends Construct {
       ),
     };
     const name = search.deliveryStreamName;
-    const graph = (title: string, left: IMetric[], alarms: Alarm[] = [], right?: IMetric[]) =>
-      new GraphWidget({
-        title,
-        left,
-        right,
-        leftAnnotations: alarms.map((a) => a.toAnnotation()),
-        width: 6,
-        height: 6,
-      });
     return [
-      [new TextWidget({ markdown: '### Search: Firehose to OpenSearch, and the domain', width: 24, height: 1 })],
+      [header('### Search: Firehose to OpenSearch, and the domain')],
       [
         graph(
           'Cluster status (a one-node domain is always yellow)',
@@ -780,25 +746,34 @@ export class Monitoring extends Construct {
             es('ClusterStatus.yellow', 'Maximum', ONE_MINUTE, 'Yellow'),
             red,
           ],
-          [alarms.red],
+          { alarms: [alarms.red] },
         ),
         graph(
           'Indexing rate (left), searchable documents (right)',
           [es('IndexingRate', 'Average', ONE_MINUTE, 'Indexing operations per minute')],
-          [],
-          [es('SearchableDocuments', 'Maximum', FIVE_MINUTES, 'Searchable documents')],
+          { right: [es('SearchableDocuments', 'Maximum', FIVE_MINUTES, 'Searchable documents')] },
         ),
-        graph('Free storage (MiB)', [freeStorage], [alarms.freeStorage]),
-        graph('JVM memory pressure and CPU (%)', [jvm, cpu], [alarms.jvm, alarms.cpu]),
+        graph('Free storage (MiB)', [freeStorage], { alarms: [alarms.freeStorage] }),
+        graph('JVM memory pressure and CPU (%)', [jvm, cpu], { alarms: [alarms.jvm, alarms.cpu] }),
       ],
       [
         graph('Writes blocked, snapshot and KMS failures', [writesBlocked, snapshot, kmsError, kmsInaccessible]),
-        graph('Search delivery freshness (s)', [delivery.freshness.metric], [delivery.freshness]),
+        graph('Search delivery freshness (s)', [delivery.freshness.metric], { alarms: [delivery.freshness] }),
         graph(
           'Search delivery and transform success (left), records (right)',
           [delivery.success.metric, transformSuccess],
-          [delivery.success],
-          [firehoseMetric(name, 'DeliveryToAmazonOpenSearchService.Records', 'Sum', FIVE_MINUTES, 'Records delivered')],
+          {
+            alarms: [delivery.success],
+            right: [
+              firehoseMetric(
+                name,
+                'DeliveryToAmazonOpenSearchService.Records',
+                'Sum',
+                FIVE_MINUTES,
+                'Records delivered',
+              ),
+            ],
+          },
         ),
         graph('Search throttled GetRecords', [delivery.throttled.metric]),
       ],
@@ -870,6 +845,25 @@ export class Monitoring extends Construct {
         ),
       ),
     };
+  }
+
+  /** Alarms when the metric is at least 1 in one period: each such datapoint is an incident. */
+  private whenAny(
+    id: string,
+    metric: IMetric,
+    critical: boolean,
+    treatMissingData: TreatMissingData,
+    description: string,
+  ): Alarm {
+    return this.alarm(id, {
+      metric,
+      threshold: 1,
+      comparison: GTE,
+      evaluationPeriods: 1,
+      treatMissingData,
+      critical,
+      description,
+    });
   }
 
   private alarm(id: string, spec: AlarmSpec): Alarm {

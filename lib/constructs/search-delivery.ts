@@ -1,7 +1,7 @@
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { firehoseRole } from './firehose-role';
+import { acknowledgeKinesisSourceEncryption, firehoseRole } from './firehose-role';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -216,11 +216,7 @@ export class SearchDelivery extends Construct {
     // Firehose checks the role's permissions when the stream is created.
     this.deliveryStream.node.addDependency(this.role);
 
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-KDF1',
-      reason:
-        'A delivery stream whose source is a Kinesis Data Stream cannot have server-side encryption of its own; records are encrypted at rest in the KMS-encrypted stream, the encrypted domain and the SSE-S3 backup bucket.',
-    });
+    acknowledgeKinesisSourceEncryption(this.deliveryStream, 'the encrypted domain and the SSE-S3 backup bucket');
     const policy = this.role.node.findChild('DefaultPolicy');
     const bucketId = stack.getLogicalId(props.backupBucket.node.defaultChild as CfnBucket);
     Validations.of(policy).acknowledge({

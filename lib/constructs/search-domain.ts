@@ -34,6 +34,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Domain, EngineVersion, TLSSecurityPolicy } from 'aws-cdk-lib/aws-opensearchservice';
 import { EbsDeviceVolumeType } from 'aws-cdk-lib/aws-ec2';
+import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { SEARCH_INDEX } from '../../lambda/search-setup/core';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
@@ -402,7 +403,8 @@ export class SearchDomain extends Construct {
    */
   private adoptAccessPolicyProvider(removalPolicy: RemovalPolicy): void {
     const stack = Stack.of(this);
-    const provider = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+    // The singleton's construct id: its lambda purpose, `AWS`, and its UUID without dashes.
+    const provider = stack.node.tryFindChild(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
     if (provider === undefined) return;
     // Its log group is retained by default; it follows the stack's removal policy like every other.
     const logGroup = provider.node.tryFindChild('LogGroup');
