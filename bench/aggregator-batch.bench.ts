@@ -12,14 +12,9 @@ import {
   uniqueName,
 } from '../test/support/emulators';
 import { clickstreamBatch } from './aggregator-core.bench';
-import type { BatchDurationPoint, BenchResult } from './harness';
+import { type BatchDurationPoint, type BenchResult, median } from './harness';
 
 export const BATCH_SIZES = [1, 10, 100, 500] as const;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 /** A fresh batch for each round: the same data, sequence numbers past every earlier round's, so nothing is a replay. */
 function roundBatch(size: number, round: number): InputRecord[] {

@@ -19,16 +19,8 @@ export interface Machine {
   readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
-export interface StoredResult {
-  readonly id: string;
-  readonly file: string;
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly ratio?: number;
-  readonly target?: string;
-  readonly pass?: boolean;
-}
+/** A result as bench/results.json keeps it: with its stable id and the file that measured it. */
+export type StoredResult = BenchResult & { readonly id: string; readonly file: string };
 
 /** The shape of bench/results.json, written by bench/run.ts; `costInputs` is what cost/ reads. */
 export interface BenchmarkResults {
@@ -53,7 +45,7 @@ export interface BenchResult {
   readonly pass?: boolean;
 }
 
-function median(values: number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

@@ -7,7 +7,7 @@ import { runLoad } from '../loadgen/run';
 import { EventGenerator } from '../loadgen/scenarios';
 import { TEST_CREDENTIALS } from '../test/support/emulators';
 import { createStream, startKinesalite, testKinesis } from '../test/support/kinesalite';
-import type { BenchResult } from './harness';
+import { type BenchResult, median } from './harness';
 
 /** A PutRecords endpoint that accepts everything at once: what is left to measure is the sender. */
 async function nullSink(): Promise<{ endpoint: string; server: Server }> {
@@ -33,6 +33,8 @@ async function nullSink(): Promise<{ endpoint: string; server: Server }> {
 }
 
 const EVENTS = 100_000;
+/** What the CLI's `--scenario clickstream` generates by default, without poison. */
+const CLICKSTREAM = { scenario: 'clickstream', seed: 1, keys: 1000, poisonRate: 0 } as const;
 const CONCURRENCY = 8;
 
 /** Pre-built records through the same client, 500 a call, the same calls in flight: the floor. */
@@ -43,14 +45,7 @@ async function bareLoop(endpoint: string): Promise<{ perSecond: number; cpuMicro
     credentials: TEST_CREDENTIALS,
     maxSockets: CONCURRENCY,
   });
-  const generator = new EventGenerator({
-    scenario: 'clickstream',
-    seed: 1,
-    keys: 1000,
-    poisonRate: 0,
-    startMs: Date.now(),
-    rate: 1e6,
-  });
+  const generator = new EventGenerator({ ...CLICKSTREAM, startMs: Date.now(), rate: 1e6 });
   const records = Array.from({ length: EVENTS }, () => {
     const r = generator.next();
     return { Data: r.data, PartitionKey: r.partitionKey };
@@ -116,14 +111,7 @@ const ROUNDS = 11;
 
 /** CPU time of generation alone (EventGenerator.next), the median of a few rounds, in µs per event. */
 function generationCpu(): number {
-  const generator = new EventGenerator({
-    scenario: 'clickstream',
-    seed: 1,
-    keys: 1000,
-    poisonRate: 0,
-    startMs: Date.now(),
-    rate: 20_000,
-  });
+  const generator = new EventGenerator({ ...CLICKSTREAM, startMs: Date.now(), rate: 20_000 });
   const rounds: number[] = [];
   let bytes = 0;
   for (let r = 0; r < 7; r++) {
@@ -133,7 +121,7 @@ function generationCpu(): number {
     rounds.push((used.user + used.system) / EVENTS);
   }
   if (bytes === 0) throw new Error('generated nothing');
-  return [...rounds].sort((a, b) => a - b)[rounds.length >> 1];
+  return median(rounds);
 }
 
 export async function benchLoadgen(): Promise<BenchResult[]> {
@@ -149,7 +137,6 @@ export async function benchLoadgen(): Promise<BenchResult[]> {
       bare.push(await bareLoop(sink.endpoint));
       gen.push(await generatorRun(sink.endpoint));
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const bareRate = median(bare.map((b) => b.perSecond));
     const genRate = median(gen.map((g) => g.perSecond));
     // Each round's pair ran back to back under the same load from others: its ratio is the measurement.
