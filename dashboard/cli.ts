@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AggregatesReader } from './aggregates-reader';
 import type { PipelineStats } from './api';
 import { awsStats } from './aws-stats';
+import { resolveStack } from './stack-outputs';
 import { startDashboardServer } from './server';
 
 export const USAGE = 'Usage: npm run dashboard -- --stack NAME [--region R] [--profile P] [--port 3000]';
@@ -16,14 +17,6 @@ export interface DashboardOptions {
   readonly region?: string;
   readonly profile?: string;
   readonly port: number;
-}
-
-export interface StackResources {
-  readonly tableName: string;
-  readonly deadLetterBucket: string;
-  readonly windowSeconds: number;
-  /** Absent on stacks deployed before the output existed. */
-  readonly failureQueueUrl?: string;
 }
 
 export function parseDashboardOptions(argv: readonly string[]): DashboardOptions {
@@ -48,27 +41,6 @@ export function parseDashboardOptions(argv: readonly string[]): DashboardOptions
     ...(values.region === undefined ? {} : { region: values.region }),
     ...(values.profile === undefined ? {} : { profile: values.profile }),
     port,
-  };
-}
-
-/** The table and bucket of a deployed stack, from its outputs: nothing to copy by hand. */
-export async function resolveStack(
-  cloudformation: Pick<CloudFormationClient, 'send'>,
-  stackName: string,
-): Promise<StackResources> {
-  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-  const need = (key: string): string => {
-    const value = outputs.get(key);
-    if (value === undefined)
-      throw new Error(`--stack: stack "${stackName}" has no output ${key}; is it this project's stack, deployed?`);
-    return value;
-  };
-  return {
-    tableName: need('AggregatesTableName'),
-    deadLetterBucket: need('DeadLetterBucketName'),
-    windowSeconds: Number(outputs.get('WindowSeconds') ?? 60),
-    ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
   };
 }
 

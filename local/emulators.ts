@@ -7,9 +7,7 @@ import { Worker } from 'node:worker_threads';
 import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 
-/** s3rver accepts only these; the other emulators accept any key. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_CREDENTIALS, LOCAL_REGION } from './credentials';
 
 export interface Emulator {
   readonly endpoint: string;

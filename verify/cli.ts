@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { resolveStack } from '../dashboard/cli';
+import { resolveStack } from '../dashboard/stack-outputs';
 import { AggregatesReader, type AggregateRow } from '../dashboard/aggregates-reader';
 import type { ExpectFile } from '../loadgen/expect';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/credentials';
 import { UsageError, parseDuration, parseFlags } from '../loadgen/options';
 import { type Comparison, compareAggregates, describeMismatch, parseExpectFile, rangesByType } from './compare';
 

@@ -1,6 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
-import { parseDashboardOptions, resolveStack } from '../../dashboard/cli';
+import { parseDashboardOptions } from '../../dashboard/cli';
+import { resolveStack } from '../../dashboard/stack-outputs';
 
 function cloudformation(outputs: Record<string, string>): Pick<CloudFormationClient, 'send'> {
   return {

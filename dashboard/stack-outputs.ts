@@ -1,0 +1,30 @@
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+
+export interface StackResources {
+  readonly tableName: string;
+  readonly deadLetterBucket: string;
+  readonly windowSeconds: number;
+  /** Absent on stacks deployed before the output existed. */
+  readonly failureQueueUrl?: string;
+}
+
+/** The table and bucket of a deployed stack, from its outputs: nothing to copy by hand. */
+export async function resolveStack(
+  cloudformation: Pick<CloudFormationClient, 'send'>,
+  stackName: string,
+): Promise<StackResources> {
+  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const need = (key: string): string => {
+    const value = outputs.get(key);
+    if (value === undefined)
+      throw new Error(`--stack: stack "${stackName}" has no output ${key}; is it this project's stack, deployed?`);
+    return value;
+  };
+  return {
+    tableName: need('AggregatesTableName'),
+    deadLetterBucket: need('DeadLetterBucketName'),
+    windowSeconds: Number(outputs.get('WindowSeconds') ?? 60),
+    ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
+  };
+}
