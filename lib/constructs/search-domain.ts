@@ -123,7 +123,6 @@ export class SearchDomain extends Construct {
   readonly logGroups: { readonly slowSearch: LogGroup; readonly slowIndex: LogGroup; readonly errors: LogGroup };
   readonly shards: number;
   readonly replicas: number;
-  private readonly fineGrained: boolean;
   private writerRoleArn?: string;
 
   constructor(scope: Construct, id: string, props: SearchDomainProps = {}) {
@@ -135,7 +134,7 @@ export class SearchDomain extends Construct {
     const dataNodes = props.dataNodes ?? 1;
     const masterNodes = props.masterNodes ?? 0;
     const vpcSetting = props.vpc ?? 'none';
-    this.fineGrained = props.fineGrainedAccessControl ?? false;
+    const fineGrained = props.fineGrainedAccessControl ?? false;
     this.shards = Math.max(1, Math.min(dataNodes, 5));
     this.replicas = azs > 1 ? 1 : 0;
 
@@ -218,7 +217,7 @@ export class SearchDomain extends Construct {
         appLogGroup: this.logGroups.errors,
       },
       suppressLogsResourcePolicy: true,
-      ...(this.fineGrained ? { fineGrainedAccessControl: { masterUserArn: setupRole.roleArn } } : {}),
+      ...(fineGrained ? { fineGrainedAccessControl: { masterUserArn: setupRole.roleArn } } : {}),
       ...(this.vpc === undefined
         ? {}
         : { vpc: this.vpc, vpcSubnets: [{ subnets: this.subnets }], securityGroups: [domainSecurityGroup!] }),
@@ -288,7 +287,7 @@ export class SearchDomain extends Construct {
       serviceTimeout: Duration.minutes(12),
       properties: {
         Endpoint: this.domain.domainEndpoint,
-        FineGrainedAccessControl: String(this.fineGrained),
+        FineGrainedAccessControl: String(fineGrained),
         WriterRoleArn: Lazy.string({ produce: () => this.writerRoleArn ?? '' }),
         ReaderRoleArn: props.readerRoleArn ?? '',
         Shards: String(this.shards),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROFILES, type PipelineConfig } from '../../lib/config';
 import {
+  ASSUMPTIONS,
   batchDurationMs,
   cheaperModeByRate,
   type CostInput,
@@ -21,6 +22,7 @@ import {
 } from '../../cost/model';
 import { PRICES } from '../../cost/prices';
 import { MEASURED } from './fixtures';
+import { synthPipeline } from '../support/synth';
 
 const MiB = 1_048_576;
 
@@ -303,5 +305,32 @@ describe('monthly cost, properties', () => {
   it('refuses inputs it cannot bill', () => {
     expect(() => monthlyCost(input({ rate: 0 }))).toThrow('rate');
     expect(() => monthlyCost(input({ peakFactor: 0.5 }))).toThrow('peak factor');
+  });
+});
+
+describe('monitoring counts the model bills', () => {
+  /** Alarm metrics as CloudWatch bills them: one per alarm, or one per metric of a metric-math alarm. */
+  function billed(context: Record<string, unknown>): { alarmMetrics: number; composites: number; dashboards: number } {
+    const resources = synthPipeline(context).template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Metrics?: { MetricStat?: unknown }[] } }
+    >;
+    const of = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+    return {
+      alarmMetrics: of('AWS::CloudWatch::Alarm')
+        .map((a) => (a.Properties.Metrics ?? [{ MetricStat: {} }]).filter((m) => m.MetricStat !== undefined).length)
+        .reduce((x, y) => x + y, 0),
+      composites: of('AWS::CloudWatch::CompositeAlarm').length,
+      dashboards: of('AWS::CloudWatch::Dashboard').length,
+    };
+  }
+
+  it('are the ones the stack synthesizes, with and without the search leg', () => {
+    expect(billed({})).toEqual({
+      alarmMetrics: ASSUMPTIONS.alarmMetricsWithSearch,
+      composites: ASSUMPTIONS.compositeAlarms,
+      dashboards: ASSUMPTIONS.dashboards,
+    });
+    expect(billed({ 'search.enabled': false }).alarmMetrics).toBe(ASSUMPTIONS.alarmMetricsWithoutSearch);
   });
 });
