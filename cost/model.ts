@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../lib/config';
+import type { BatchDurationPoint } from '../bench/harness';
 import { PRICES, type Price } from './prices';
 
 /**
@@ -61,11 +62,8 @@ export const ASSUMPTIONS = {
 
 export type StreamMode = 'on-demand' | 'provisioned';
 
-export interface BatchPoint {
-  readonly records: number;
-  readonly items: number;
-  readonly ms: number;
-}
+/** A batch-duration measurement as bench/results.json holds it, without the CPU share the model does not use. */
+export type BatchPoint = Omit<BatchDurationPoint, 'coreMs'>;
 
 /** What `npm run bench` measured, from bench/results.json. */
 export interface Measured {
