@@ -4,19 +4,24 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type Declarations, DeclarationError } from '../lambda/shared/declarations';
+import { aggregatesFileOption, loadDeclarationsFile } from '../lambda/shared/declarations-file';
 import { AggregatesReader } from './aggregates-reader';
 import type { PipelineStats } from './api';
 import { awsStats } from './aws-stats';
 import { resolveStack } from './stack-outputs';
 import { startDashboardServer } from './server';
 
-export const USAGE = 'Usage: npm run dashboard -- --stack NAME [--region R] [--profile P] [--port 3000]';
+export const USAGE =
+  'Usage: npm run dashboard -- --stack NAME [--region R] [--profile P] [--port 3000] [--aggregates aggregates.json]';
 
 export interface DashboardOptions {
   readonly stack: string;
   readonly region?: string;
   readonly profile?: string;
   readonly port: number;
+  /** The declarations the stack was deployed with. */
+  readonly declarations: Declarations;
 }
 
 export function parseDashboardOptions(argv: readonly string[]): DashboardOptions {
@@ -29,6 +34,7 @@ export function parseDashboardOptions(argv: readonly string[]): DashboardOptions
       region: { type: 'string' },
       profile: { type: 'string' },
       port: { type: 'string' },
+      aggregates: { type: 'string' },
     },
   });
   if (values.stack === undefined || values.stack === '')
@@ -36,7 +42,15 @@ export function parseDashboardOptions(argv: readonly string[]): DashboardOptions
   const port = values.port === undefined ? 3000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`--port: expected a port from 0 to 65535, got "${values.port}"`);
+  let declarations: Declarations;
+  try {
+    declarations = loadDeclarationsFile(aggregatesFileOption(values.aggregates));
+  } catch (error) {
+    if (error instanceof DeclarationError) throw new Error(`--aggregates: ${error.message}`);
+    throw error;
+  }
   return {
+    declarations,
     stack: values.stack,
     ...(values.region === undefined ? {} : { region: values.region }),
     ...(values.profile === undefined ? {} : { profile: values.profile }),
@@ -69,8 +83,10 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   const server = await startDashboardServer(
     {
-      reader: new AggregatesReader(new DynamoDBClient(region), resources.tableName),
-      windowSeconds: resources.windowSeconds,
+      reader: new AggregatesReader(new DynamoDBClient(region), resources.tableName, {
+        byTypeIndex: resources.byTypeIndex,
+      }),
+      declarations: options.declarations,
       mode: 'aws',
       tableName: resources.tableName,
       stats,

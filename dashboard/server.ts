@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -33,6 +33,26 @@ export async function buildAssets(): Promise<Assets> {
   };
 }
 
+/** A POST's JSON body, at most 64 KiB; a GET has none. */
+async function readJsonBody(
+  req: IncomingMessage,
+  method: string,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+  if (method !== 'POST') return { ok: true, value: undefined };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 65_536) return { ok: false, error: 'body: at most 64 KiB' };
+    chunks.push(chunk);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch {
+    return { ok: false, error: 'body: must be JSON' };
+  }
+}
+
 export interface DashboardServer {
   readonly url: string;
   close(): Promise<void>;
@@ -50,7 +70,8 @@ export async function startDashboardServer(
   const assets = await buildAssets();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET') {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && !(method === 'POST' && url.pathname.startsWith('/api/'))) {
       res
         .writeHead(405, { 'content-type': 'application/json', allow: 'GET' })
         .end(JSON.stringify({ error: 'method: only GET' }));
@@ -62,8 +83,12 @@ export async function startDashboardServer(
         .end(body);
     };
     if (url.pathname.startsWith('/api/')) {
-      void handleApi(api, url.pathname, url.searchParams).then((r) =>
-        send(r.status, 'application/json', JSON.stringify(r.body)),
+      void readJsonBody(req, method).then((body) =>
+        body.ok
+          ? handleApi(api, url.pathname, url.searchParams, method, body.value).then((r) =>
+              send(r.status, 'application/json', JSON.stringify(r.body)),
+            )
+          : send(400, 'application/json', JSON.stringify({ error: body.error })),
       );
       return;
     }

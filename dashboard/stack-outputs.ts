@@ -3,7 +3,8 @@ import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/clien
 export interface StackResources {
   readonly tableName: string;
   readonly deadLetterBucket: string;
-  readonly windowSeconds: number;
+  /** The table has the optional `byType` index. */
+  readonly byTypeIndex: boolean;
   /** Absent on stacks deployed before the output existed. */
   readonly failureQueueUrl?: string;
 }
@@ -24,7 +25,7 @@ export async function resolveStack(
   return {
     tableName: need('AggregatesTableName'),
     deadLetterBucket: need('DeadLetterBucketName'),
-    windowSeconds: Number(outputs.get('WindowSeconds') ?? 60),
+    byTypeIndex: outputs.get('ByTypeIndex') === 'true',
     ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
   };
 }

@@ -1,4 +1,6 @@
-import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
+import * as path from 'node:path';
+import { type Declarations, DeclarationError, isKeyed } from '../lambda/shared/declarations';
+import { loadDeclarationsFile } from '../lambda/shared/declarations-file';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -31,8 +33,19 @@ export interface AggregatorConfig {
 }
 
 export interface AggregatesConfig {
-  readonly windowSeconds: number;
+  /**
+   * The declared aggregates (`-c aggregates.file=PATH`), relative to the project root.
+   * @default aggregates.json
+   */
+  readonly file: string;
+  /** Days an aggregate item is kept after its window closes (the table's TTL). */
   readonly ttlDays: number;
+  /**
+   * The `byType` index over `by_key` items (all keys of a type without reading other types). It doubles
+   * the write units of every `by_key` write, and nothing in this project needs it, so it is off.
+   * @default false
+   */
+  readonly byTypeIndex: boolean;
 }
 
 export interface DeadLetterConfig {
@@ -158,7 +171,7 @@ const dev: PipelineConfig = {
     timeoutSeconds: 60,
     logRetentionDays: 7,
   },
-  aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 7 },
+  aggregates: { file: 'aggregates.json', ttlDays: 7, byTypeIndex: false },
   deadLetter: { expireDays: 14 },
   archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 90 },
   search: {
@@ -204,7 +217,7 @@ const prod: PipelineConfig = {
     timeoutSeconds: 120,
     logRetentionDays: 90,
   },
-  aggregates: { windowSeconds: DEFAULT_WINDOW_SECONDS, ttlDays: 90 },
+  aggregates: { file: 'aggregates.json', ttlDays: 90, byTypeIndex: false },
   deadLetter: { expireDays: 90 },
   archive: { format: 'gzip', bufferMiB: 64, bufferSeconds: 60, transitionToIaDays: 30, expireDays: 730 },
   search: {
@@ -393,12 +406,6 @@ export function validateConfig(c: PipelineConfig): PipelineConfig {
     );
   }
 
-  integerIn('aggregates.windowSeconds', c.aggregates.windowSeconds, 1, 86_400);
-  if (86_400 % c.aggregates.windowSeconds !== 0) {
-    throw new ConfigError(
-      `aggregates.windowSeconds: must divide a day evenly (e.g. 10, 60, 300, 3600), got ${c.aggregates.windowSeconds}`,
-    );
-  }
   integerIn('aggregates.ttlDays', c.aggregates.ttlDays, 1, 3_650);
   integerIn('deadLetter.expireDays', c.deadLetter.expireDays, 1, 3_650);
   oneOf('archive.format', c.archive.format, ['gzip', 'parquet'] as const);
@@ -441,4 +448,38 @@ export function loadConfig(read: ContextReader, contextKeys: readonly string[] =
     throw new ConfigError(`stage: must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   }
   return validateConfig(applyOverrides(PROFILES[stage as Stage], read));
+}
+
+/** The project root, where `aggregates.file` is resolved from. */
+export const PROJECT_ROOT = path.join(__dirname, '..');
+
+export function aggregatesFilePath(c: PipelineConfig): string {
+  return path.resolve(PROJECT_ROOT, c.aggregates.file);
+}
+
+/**
+ * The declared aggregates of the config, validated, with the check that needs both: above a
+ * parallelization factor of 1, Lambda keeps order per partition key, not per shard, so a per-shard
+ * watermark stays valid only on items that one partition key writes, those grouped by `key`.
+ */
+export function loadDeclarations(c: PipelineConfig): Declarations {
+  let declarations: Declarations;
+  try {
+    declarations = loadDeclarationsFile(aggregatesFilePath(c));
+  } catch (error) {
+    if (error instanceof DeclarationError) throw new ConfigError(`aggregates.file: ${error.message}`);
+    throw error;
+  }
+  if (c.aggregator.parallelizationFactor > 1) {
+    declarations.aggregates.forEach((a, i) => {
+      if (!isKeyed(a)) {
+        throw new ConfigError(
+          `aggregates[${i}].groupBy: "${a.name}" does not group by key, so with aggregator.parallelizationFactor ` +
+            `${c.aggregator.parallelizationFactor} two batches of one shard could write its items out of order and ` +
+            'one would be taken for a replay; group it by key too, or set aggregator.parallelizationFactor=1',
+        );
+      }
+    });
+  }
+  return declarations;
 }

@@ -1,6 +1,8 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { PipelineConfig } from './config';
+import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
+import { BY_KEY, type Declarations, findAggregate } from '../lambda/shared/declarations';
+import { type PipelineConfig, aggregatesFilePath } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
 import { AggregatesTable } from './constructs/aggregates-table';
 import { ArchiveDelivery } from './constructs/archive-delivery';
@@ -12,6 +14,13 @@ import { SearchSink } from './constructs/search-sink';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
+  /** The validated declarations of `config.aggregates.file`. */
+  readonly declarations: Declarations;
+}
+
+/** Search documents carry the window start of `by_key`, so a document and its aggregate line up. */
+function searchWindowSeconds(declarations: Declarations): number {
+  return findAggregate(declarations, BY_KEY)?.windowSeconds[0] ?? DEFAULT_WINDOW_SECONDS;
 }
 
 /** Composition only: each concern lives in its construct under lib/constructs. */
@@ -45,12 +54,16 @@ export class PipelineStack extends Stack {
       encryption: c.stream.encryption,
       removalPolicy,
     });
-    this.aggregates = new AggregatesTable(this, 'Aggregates', { removalPolicy });
+    this.aggregates = new AggregatesTable(this, 'Aggregates', {
+      removalPolicy,
+      byTypeIndex: c.aggregates.byTypeIndex,
+    });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       stream: this.ingest.stream,
       table: this.aggregates.table,
       accessLogsBucket: accessLogs.bucket,
-      windowSeconds: c.aggregates.windowSeconds,
+      aggregatesFile: aggregatesFilePath(c),
+      byTypeIndex: c.aggregates.byTypeIndex,
       ttlDays: c.aggregates.ttlDays,
       batchSize: c.aggregator.batchSize,
       maxBatchingWindow: Duration.seconds(c.aggregator.maxBatchingWindowSeconds),
@@ -89,7 +102,7 @@ export class PipelineStack extends Stack {
         ...c.search,
         stream: this.ingest.stream,
         backupBucket: this.archive.bucket,
-        windowSeconds: c.aggregates.windowSeconds,
+        windowSeconds: searchWindowSeconds(props.declarations),
         bufferInterval: Duration.seconds(c.search.bufferSeconds),
         retryDuration: Duration.seconds(c.search.retrySeconds),
         logRetention: c.aggregator.logRetentionDays,
@@ -153,6 +166,6 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'AthenaWorkGroup', { value: archiveQuery.workGroup.ref });
-    new CfnOutput(this, 'WindowSeconds', { value: String(c.aggregates.windowSeconds) });
+    new CfnOutput(this, 'ByTypeIndex', { value: String(c.aggregates.byTypeIndex) });
   }
 }

@@ -39,6 +39,8 @@ interface Scratch {
   type: string;
   key: string;
   value: number;
+  /** The event's attributes as written into its JSON; made only when valid events are kept. */
+  attributes: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A string to embed in event JSON: plain ASCII that needs no escaping. */
@@ -204,6 +206,101 @@ class IsoClock {
  */
 type Make = (index: number, timeMs: number, w: JsonWriter, out: Scratch) => void;
 
+/**
+ * What a scenario is made from. With `keep` the maker also sets `out.attributes` to the attributes
+ * it writes (same values, same types, same order), for --expect; without it, it allocates nothing.
+ */
+type Maker = (random: Random, keys: number, prefix: string, keep: boolean) => Make;
+
+/**
+ * Indices 0..n-1 drawn with the given weights, one uniform draw each: the inverted CDF and guide
+ * table of `Zipf`, for any weights (a head of named values and a long tail, say).
+ */
+class Weighted {
+  readonly n: number;
+  private readonly cdf: Float64Array;
+  private readonly guide: Uint32Array;
+
+  constructor(weights: readonly number[]) {
+    const n = (this.n = weights.length);
+    const total = weights.reduce((a, b) => a + b, 0);
+    this.cdf = new Float64Array(n);
+    let running = 0;
+    for (let i = 0; i < n; i++) this.cdf[i] = running += weights[i] / total;
+    this.guide = new Uint32Array(n);
+    let index = 0;
+    for (let j = 0; j < n; j++) {
+      while (index < n - 1 && this.cdf[index] < j / n) index++;
+      this.guide[j] = index;
+    }
+  }
+
+  sample(random: Random): number {
+    const u = random();
+    let index = this.guide[Math.floor(u * this.n)];
+    const last = this.n - 1;
+    while (index < last && this.cdf[index] < u) index++;
+    return index;
+  }
+}
+
+/** AWS regions the traffic comes from, us-east-1 the most: clickstream and logs draw one per event. */
+const REGIONS = [
+  ['us-east-1', 40],
+  ['us-west-2', 20],
+  ['eu-west-1', 15],
+  ['eu-central-1', 10],
+  ['ap-southeast-1', 8],
+  ['ap-northeast-1', 7],
+] as const;
+const REGION_NAMES = REGIONS.map(([name]) => safe(name));
+const regionWeights = (): Weighted => new Weighted(REGIONS.map(([, weight]) => weight));
+
+/**
+ * Referrer hosts, most frequent first: Zipf-like (exponent 1.2) over these for 90 % of page loads, so
+ * a top 10 holds about three quarters of them; the other 10 % spread over a long tail of
+ * `site-N.example` (exponent 0.8), whose first ones rank among the named hosts' last, so a top-K
+ * sketch is not trivially exact.
+ */
+const REFERRER_HOSTS = [
+  'google.com',
+  '(direct)',
+  'facebook.com',
+  't.co',
+  'bing.com',
+  'news.ycombinator.com',
+  'reddit.com',
+  'linkedin.com',
+  'duckduckgo.com',
+  'instagram.com',
+  'youtube.com',
+  'yahoo.com',
+  'github.com',
+  'medium.com',
+  'stackoverflow.com',
+  'pinterest.com',
+  'baidu.com',
+  'yandex.ru',
+  'ecosia.org',
+  'wikipedia.org',
+  'substack.com',
+  'producthunt.com',
+  'quora.com',
+  'tiktok.com',
+  'lnkd.in',
+];
+const REFERRER_TAIL = 500;
+const REFERRER_NAMES = [...REFERRER_HOSTS, ...Array.from({ length: REFERRER_TAIL }, (_, i) => `site-${i}.example`)].map(
+  safe,
+);
+const referrerWeights = (): Weighted => {
+  const head = REFERRER_HOSTS.map((_, k) => 1 / (k + 1) ** 1.2);
+  const tail = Array.from({ length: REFERRER_TAIL }, (_, k) => 1 / (k + 1) ** 0.8);
+  const headTotal = head.reduce((a, b) => a + b, 0);
+  const tailTotal = tail.reduce((a, b) => a + b, 0);
+  return new Weighted([...head.map((w) => (0.9 * w) / headTotal), ...tail.map((w) => (0.1 * w) / tailTotal)]);
+};
+
 /** Values rounded to `decimals` places: the number, and its digits written by the writer. */
 function rounded(value: number, decimals: number, w: JsonWriter): number {
   const scale = 10 ** decimals;
@@ -214,27 +311,35 @@ function rounded(value: number, decimals: number, w: JsonWriter): number {
   return units / scale;
 }
 
-function clickstream(random: Random, keys: number, prefix: string): Make {
+/** Page load time: lognormal around 180 ms with a long right tail, whole milliseconds, 1..60,000. */
+const LATENCY_MEDIAN_MS = 180;
+const LATENCY_SIGMA = 1;
+const LATENCY_CAP_MS = 60_000;
+
+function clickstream(random: Random, keys: number, prefix: string, keep: boolean): Make {
   const users = new Zipf(keys, 0.9);
   const pages = new Zipf(500, 1.2);
+  const referrers = referrerWeights();
+  const regions = regionWeights();
   // Bytes made once, not per event: the generator's cost is mostly making bytes.
   const keyNames = Array.from({ length: keys }, (_, i) => `user-${i}`);
   const keyBytes = keyNames.map((k) => ascii(`"${safe(k)}"`));
   const keyValueBytes = keyNames.map((k) => ascii(`"${safe(k)}","value":`));
-  const pageBytes = Array.from({ length: 500 }, (_, i) =>
-    ascii(`,"attributes":{"page":"${safe(`/p/${i}`)}","session":"s-`),
-  );
+  const pageNames = Array.from({ length: 500 }, (_, i) => safe(`/p/${i}`));
+  const pageBytes = pageNames.map((p) => ascii(`,"attributes":{"page":"${p}","session":"s-`));
+  const referrerBytes = REFERRER_NAMES.map((r) => ascii(`","referrer":"${r}","latencyMs":`));
+  // The region and what follows it, per type: one copy.
   const type = (name: string, withValue: boolean, tail: string) => ({
     name,
     bytes: ascii(`Z","type":"${safe(name)}","key":`),
     keys: withValue ? keyValueBytes : keyBytes,
-    tail: ascii(tail),
+    tails: REGION_NAMES.map((r) => ascii(`,"region":"${r}"${tail}`)),
   });
   const types = cumulative([
-    [type('page_view', true, '","unit":"dwell_ms"}}'), 70],
-    [type('click', false, '"}}'), 22],
-    [type('add_to_cart', false, '"}}'), 6],
-    [type('purchase', true, '","currency":"USD","items":'), 2],
+    [type('page_view', true, ',"unit":"dwell_ms"}}'), 70],
+    [type('click', false, '}}'), 22],
+    [type('add_to_cart', false, '}}'), 6],
+    [type('purchase', true, ',"currency":"USD","items":'), 2],
   ] as const);
   const idBytes = ascii(`{"eventId":"${safe(prefix)}-`);
   const clock = new IsoClock('","eventTime":"');
@@ -243,6 +348,12 @@ function clickstream(random: Random, keys: number, prefix: string): Make {
     const user = users.sample(random);
     const t = types(random);
     const page = pages.sample(random);
+    const referrer = referrers.sample(random);
+    const region = regions.sample(random);
+    const latencyMs = Math.max(
+      1,
+      Math.min(LATENCY_CAP_MS, Math.round(logNormal(random, LATENCY_MEDIAN_MS, LATENCY_SIGMA))),
+    );
     w.bytes(idBytes);
     w.int(index);
     clock.write(w, timeMs);
@@ -257,23 +368,47 @@ function clickstream(random: Random, keys: number, prefix: string): Make {
     }
     w.bytes(pageBytes[page]);
     // A session is a user's half hour: stable per user and time, so replays keep it.
+    const halfHour = Math.floor(timeMs / 1_800_000);
     w.int(user);
     w.byte(0x2d);
-    w.int(Math.floor(timeMs / 1_800_000));
-    w.bytes(t.tail);
+    w.int(halfHour);
+    w.bytes(referrerBytes[referrer]);
+    w.int(latencyMs);
+    w.bytes(t.tails[region]);
+    let items = 0;
     if (t.name === 'purchase') {
-      w.int(1 + intBelow(random, 4));
+      items = 1 + intBelow(random, 4);
+      w.int(items);
       w.bytes(close);
     }
     out.type = t.name;
     out.key = keyNames[user];
     out.value = value;
+    if (keep) {
+      const attributes: Record<string, unknown> = {
+        page: pageNames[page],
+        session: `s-${user}-${halfHour}`,
+        referrer: REFERRER_NAMES[referrer],
+        latencyMs,
+        region: REGION_NAMES[region],
+      };
+      if (t.name === 'page_view') attributes.unit = 'dwell_ms';
+      else if (t.name === 'purchase') {
+        attributes.currency = 'USD';
+        attributes.items = items;
+      }
+      out.attributes = attributes;
+    }
   };
 }
 
-function iot(random: Random, keys: number, prefix: string): Make {
+function iot(random: Random, keys: number, prefix: string, keep: boolean): Make {
   // Each device drifts around a baseline of its own; drift is a random walk, spikes are rare.
   const baseline = Array.from({ length: keys }, () => 18 + 8 * random());
+  // Each device sits in a region of its own, drawn once with the regions' weights.
+  const regions = regionWeights();
+  const deviceRegion = Array.from({ length: keys }, () => REGION_NAMES[regions.sample(random)]);
+  const firmware = Array.from({ length: keys }, (_, device) => safe(`1.${device % 4}.0`));
   const drift = new Float64Array(keys);
   const devices = new Zipf(keys, 0.3);
   const keyNames = Array.from({ length: keys }, (_, i) => `device-${i}`);
@@ -284,7 +419,9 @@ function iot(random: Random, keys: number, prefix: string): Make {
     humidity: ascii(',"type":"humidity","key":'),
   };
   const keyBytes = keyNames.map((k) => ascii(`"${safe(k)}","value":`));
-  const firmwareBytes = Array.from({ length: 4 }, (_, f) => ascii(`,"attributes":{"firmware":"1.${f}.0","spike":`));
+  const attributeBytes = Array.from({ length: keys }, (_, device) =>
+    ascii(`,"attributes":{"firmware":"${firmware[device]}","region":"${deviceRegion[device]}","spike":`),
+  );
   const spikeBytes = ascii('true}}');
   const steadyBytes = ascii('false}}');
   return (index, timeMs, w, out) => {
@@ -303,18 +440,22 @@ function iot(random: Random, keys: number, prefix: string): Make {
     w.bytes(typeBytes[type]);
     w.bytes(keyBytes[device]);
     const value = rounded(reading, 3, w);
-    w.bytes(firmwareBytes[device % 4]);
+    w.bytes(attributeBytes[device]);
     w.bytes(spike !== 0 ? spikeBytes : steadyBytes);
     out.type = type;
     out.key = keyNames[device];
     out.value = value;
+    if (keep) out.attributes = { firmware: firmware[device], region: deviceRegion[device], spike: spike !== 0 };
   };
 }
 
 const SERVICES = ['checkout', 'catalog', 'search', 'auth', 'cart', 'payments', 'shipping', 'reviews'];
 const ROUTES = ['GET /', 'GET /items/{id}', 'POST /orders', 'GET /health', 'PUT /items/{id}'];
 
-function logs(random: Random, keys: number, prefix: string): Make {
+/** Users behind the requests: Zipf over this many, so "distinct users per route" has something to count. */
+const LOG_USERS = 5_000;
+
+function logs(random: Random, keys: number, prefix: string, keep: boolean): Make {
   const routes = Array.from({ length: keys }, (_, i) => {
     const key = `${SERVICES[i % SERVICES.length]}:${ROUTES[Math.floor(i / SERVICES.length) % ROUTES.length]}${i >= SERVICES.length * ROUTES.length ? `#${i}` : ''}`;
     return {
@@ -345,12 +486,18 @@ function logs(random: Random, keys: number, prefix: string): Make {
     http_request: ascii('+00:00","type":"http_request","key":'),
   };
   const statusBytes = ascii(',"attributes":{"status":');
-  const tailBytes = ascii(',"unit":"ms"}}');
+  const regions = regionWeights();
+  const regionBytes = REGION_NAMES.map((r) => ascii(`,"region":"${r}","user":`));
+  const users = new Zipf(LOG_USERS, 0.9);
+  const userNames = Array.from({ length: LOG_USERS }, (_, i) => safe(`u-${i}`));
+  const userBytes = userNames.map((u) => ascii(`"${u}","unit":"ms"}}`));
   return (index, timeMs, w, out) => {
     const route = routes[popularity.sample(random)];
     const failed = random() < route.errorRate;
     const status = failed ? errors(random) : successes(random);
     const type = status >= 500 ? 'http_error' : 'http_request';
+    const region = regions.sample(random);
+    const user = users.sample(random);
     w.bytes(idBytes);
     w.int(index);
     clock.write(w, timeMs);
@@ -359,10 +506,12 @@ function logs(random: Random, keys: number, prefix: string): Make {
     const value = rounded(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1, w);
     w.bytes(statusBytes);
     w.int(status);
-    w.bytes(tailBytes);
+    w.bytes(regionBytes[region]);
+    w.bytes(userBytes[user]);
     out.type = type;
     out.key = route.key;
     out.value = value;
+    if (keep) out.attributes = { status, region: REGION_NAMES[region], user: userNames[user], unit: 'ms' };
   };
 }
 
@@ -380,7 +529,7 @@ function cumulative<T>(choices: readonly (readonly [T, number])[]): (random: Ran
 
 const NONE: readonly ValidEvent[] = [];
 
-const MAKERS: Record<ScenarioName, (random: Random, keys: number, prefix: string) => Make> = { clickstream, iot, logs };
+const MAKERS: Record<ScenarioName, Maker> = { clickstream, iot, logs };
 
 /** Records that break the contract in the ways real producers do; returns the partition key. */
 function poison(random: Random, index: number, timeMs: number, w: JsonWriter): string {
@@ -408,11 +557,16 @@ export class EventGenerator {
   private readonly make: Make;
   private index = 0;
   private readonly writer = new JsonWriter();
-  private readonly scratch: Scratch = { type: '', key: '', value: 0 };
+  private readonly scratch: Scratch = { type: '', key: '', value: 0, attributes: undefined };
 
   constructor(private readonly options: GeneratorOptions) {
     this.random = seededRandom(options.seed);
-    this.make = MAKERS[options.scenario](this.random, options.keys, `${options.scenario}-${options.seed}`);
+    this.make = MAKERS[options.scenario](
+      this.random,
+      options.keys,
+      `${options.scenario}-${options.seed}`,
+      options.keepValid === true,
+    );
   }
 
   next(): GeneratedRecord {
@@ -426,10 +580,16 @@ export class EventGenerator {
     }
     const out = this.scratch;
     this.make(index, timeMs, w, out);
-    const valid =
-      this.options.keepValid === true
-        ? [{ type: out.type, key: out.key, value: out.value, eventTimeMs: timeMs }]
-        : NONE;
+    let valid: readonly ValidEvent[] = NONE;
+    if (this.options.keepValid === true) {
+      const { type, key, value, attributes } = out;
+      valid = [
+        attributes === undefined
+          ? { type, key, value, eventTimeMs: timeMs }
+          : { type, key, value, eventTimeMs: timeMs, attributes },
+      ];
+      out.attributes = undefined;
+    }
     return { partitionKey: out.key, data: w.end(), userRecords: 1, poison: false, valid };
   }
 }

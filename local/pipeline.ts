@@ -7,7 +7,10 @@ import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
 import { aggregatesTableDefinition } from '../lambda/shared/table-definition';
 import { kinesisClient } from '../loadgen/kinesis-client';
 import { percentile } from '../loadgen/run';
-import type { PipelineStats } from '../dashboard/api';
+import type { FaultControl, PipelineStats } from '../dashboard/api';
+import type { Declarations } from '../lambda/shared/declarations';
+import { loadDeclarationsFile } from '../lambda/shared/declarations-file';
+import { startFaultProxy } from './fault-proxy';
 import { ArchiveWriter } from './archive-writer';
 import { Checkpoints } from './checkpoints';
 import {
@@ -34,6 +37,13 @@ export interface LocalPipelineOptions {
   readonly archiveBufferSeconds?: number;
   readonly archiveBufferBytes?: number;
   readonly onError?: (what: string, error: unknown) => void;
+  /** The declarations file (`--aggregates`), already validated by the caller. */
+  readonly aggregatesFile: string;
+  /**
+   * Share of the aggregator's DynamoDB write requests refused before they reach the table.
+   * @default 0
+   */
+  readonly faultRate?: number;
 }
 
 /** The names local mode gives the resources the stack would create. */
@@ -50,7 +60,9 @@ export interface LocalPipeline {
   readonly s3Endpoint: string;
   readonly streamName: string;
   readonly streamArn: string;
-  readonly windowSeconds: number;
+  readonly declarations: Declarations;
+  /** The aggregator's injected DynamoDB write failures (operations contract). */
+  readonly faults: FaultControl;
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
   readonly kinesis: KinesisClient;
@@ -131,16 +143,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     else await new Promise((r) => setTimeout(r, 20));
   }
 
+  const declarations = loadDeclarationsFile(options.aggregatesFile);
+  // The aggregator alone writes through the fault proxy; readers and tools see the table as it is.
+  const faultProxy = await startFaultProxy(dynamoEmu.endpoint, options.faultRate ?? 0);
+
   // The handler module reads only the standard environment, exactly as in Lambda.
   Object.assign(process.env, {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEmu.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: faultProxy.endpoint,
     AWS_ENDPOINT_URL_S3: s3Emu.endpoint,
     TABLE_NAME: LOCAL_NAMES.table,
     DEAD_LETTER_BUCKET: LOCAL_NAMES.deadLetterBucket,
-    WINDOW_SECONDS: String(config.aggregates.windowSeconds),
+    AGGREGATES_FILE: options.aggregatesFile,
     AGGREGATE_TTL_DAYS: String(config.aggregates.ttlDays),
     POWERTOOLS_SERVICE_NAME: 'aggregator',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -206,7 +222,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     s3Endpoint: s3Emu.endpoint,
     streamName: options.streamName,
     streamArn,
-    windowSeconds: config.aggregates.windowSeconds,
+    declarations,
+    faults: {
+      get: () => ({ dynamodbWriteFailRate: faultProxy.rate }),
+      set: (rate) => {
+        faultProxy.rate = rate;
+      },
+    },
     dynamodb,
     s3,
     kinesis,
@@ -224,6 +246,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     },
     stop: async () => {
       await Promise.all([poller.stop(), archive.stop()]);
+      await faultProxy.close();
       await Promise.all(emulators.map((e) => e.close()));
     },
   };

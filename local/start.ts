@@ -1,4 +1,6 @@
 import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
+import { DeclarationError } from '../lambda/shared/declarations';
+import { aggregatesFileOption, loadDeclarationsFile } from '../lambda/shared/declarations-file';
 import { parseArgs } from 'node:util';
 import { AggregatesReader } from '../dashboard/aggregates-reader';
 import { startDashboardServer } from '../dashboard/server';
@@ -10,7 +12,7 @@ import { kinesisClient } from '../loadgen/kinesis-client';
 
 export const USAGE = `Usage: npm start -- [--no-load] [--port 3000] [--kinesis-port 4567] [--dynamodb-port 4568] [--s3-port 4569]
   [--stream-name events] [--data-dir DIR] [--rate 50] [--scenario clickstream|iot|logs] [--poison 0.01]
-  [--archive-buffer-seconds 10]`;
+  [--archive-buffer-seconds 10] [--aggregates aggregates.json] [--fault-rate 0]`;
 
 export interface StartOptions {
   readonly load: boolean;
@@ -24,6 +26,10 @@ export interface StartOptions {
   readonly scenario: ScenarioName;
   readonly poison: number;
   readonly archiveBufferSeconds: number;
+  /** The declarations file, resolved. */
+  readonly aggregatesFile: string;
+  /** Share of the aggregator's DynamoDB write requests that fail (operations contract). */
+  readonly faultRate: number;
 }
 
 function port(flag: string, raw: string | undefined, fallback: number): number {
@@ -52,6 +58,8 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
       scenario: { type: 'string' },
       poison: { type: 'string' },
       'archive-buffer-seconds': { type: 'string' },
+      aggregates: { type: 'string' },
+      'fault-rate': { type: 'string' },
     },
   });
   const streamName = values['stream-name'] ?? 'events';
@@ -71,8 +79,21 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
       `--archive-buffer-seconds: expected a number of seconds from 0 to 900, got "${values['archive-buffer-seconds']}"`,
     );
   }
+  const faultRate = values['fault-rate'] === undefined ? 0 : Number(values['fault-rate']);
+  if (!(faultRate >= 0 && faultRate <= 1)) {
+    throw new Error(`--fault-rate: expected a share from 0 to 1, got "${values['fault-rate']}"`);
+  }
+  const aggregatesFile = aggregatesFileOption(values.aggregates);
+  try {
+    loadDeclarationsFile(aggregatesFile);
+  } catch (error) {
+    if (error instanceof DeclarationError) throw new Error(`--aggregates: ${error.message}`);
+    throw error;
+  }
   return {
     load: values.load !== false,
+    aggregatesFile,
+    faultRate,
     archiveBufferSeconds,
     port: port('port', values.port, 3000),
     kinesisPort: port('kinesis-port', values['kinesis-port'], 4567),
@@ -102,16 +123,19 @@ async function main(argv: readonly string[]): Promise<void> {
     dynamodbPort: options.dynamodbPort,
     s3Port: options.s3Port,
     archiveBufferSeconds: options.archiveBufferSeconds,
+    aggregatesFile: options.aggregatesFile,
+    faultRate: options.faultRate,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     onError: (what, error) => process.stderr.write(`[${what}] ${(error as Error).message ?? String(error)}\n`),
   });
   const dashboard = await startDashboardServer(
     {
       reader: new AggregatesReader(pipeline.dynamodb, LOCAL_NAMES.table),
-      windowSeconds: pipeline.windowSeconds,
+      declarations: pipeline.declarations,
       mode: 'local',
       tableName: LOCAL_NAMES.table,
       stats: () => pipeline.stats(),
+      faults: pipeline.faults,
     },
     options.port,
   );
@@ -127,6 +151,14 @@ async function main(argv: readonly string[]): Promise<void> {
   log(
     '  Aggregator         the real lambda/aggregator handler, driven like the Kinesis event source mapping (dev profile settings)',
   );
+  log(
+    `  Aggregates         ${pipeline.declarations.aggregates.map((a) => a.name).join(', ')} from ${options.aggregatesFile}`,
+  );
+  if (options.faultRate > 0) {
+    log(
+      `  Faults             ${options.faultRate * 100}% of the aggregator's DynamoDB writes fail (POST /api/local/faults changes it)`,
+    );
+  }
   log('  OpenSearch sink    not emulated locally: there is no OpenSearch emulator on npm; it runs only when deployed');
   log('');
   log('  To point the AWS CLI or SDK at it:');
@@ -164,7 +196,7 @@ async function main(argv: readonly string[]): Promise<void> {
           json: false,
           concurrency: 2,
           maxRetries: 10,
-          windowSeconds: pipeline.windowSeconds,
+          windowSeconds: 60,
           startMs: Date.now(),
         },
         {

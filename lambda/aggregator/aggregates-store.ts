@@ -3,39 +3,49 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
   TYPES_PARTITION,
   TYPE_LAST_SEEN,
-  partitionKey,
+  groupAttributes,
+  itemKey,
   typeShardOf,
   watermarkAttribute,
   windowKey,
 } from '../shared/aggregate-item';
-import { type AggregateDelta, type DecodedEvent, deltaAfter, deltaBounds } from './core';
+import { BY_KEY } from '../shared/declarations';
+import type { ExactUpdate } from '../shared/measures';
+import { type DecodedEvent, type ItemDelta, deltaAfter, deltaBounds, deltaStates } from './core';
 
 export interface AggregatesStoreOptions {
-  readonly windowSeconds: number;
   /** Days an item is kept after its window closes, through the table's TTL attribute. */
   readonly ttlDays: number;
   /**
-   * Items whose min and max this container remembers, so that most writes pick the right
-   * conditional form at the first attempt.
-   * @default 50_000
+   * Write the `byType` index's key attributes on `by_key` items (only when the table has the index).
+   * @default false
+   */
+  readonly byTypeIndex?: boolean;
+  /**
+   * Items whose extremes (exact items) or whole content (sketch items) this container remembers,
+   * so that most writes need no read and pick the right conditional form at the first attempt.
+   * A tenth of them at most may be sketch items.
+   * @default 20_000
    */
   readonly rememberedItems?: number;
   /**
-   * Conditional attempts per item before giving up on a hot item for this batch.
-   * @default 8
+   * Conditional attempts per item before giving up on a contended item for this batch.
+   * @default 10
    */
   readonly maxConditionalAttempts?: number;
 }
 
 export interface ApplyOutcome {
-  /** UpdateItem requests sent, conditional failures included. */
+  /** Requests sent for the item: conditional writes, failed ones included, and reads. */
   readonly writes: number;
+  readonly reads: number;
   /** Times the item turned out to hold some of these records already. */
   readonly replays: number;
   /** The delta was already applied whole: nothing was added. */
@@ -49,22 +59,29 @@ export interface DeltaSource {
   readonly sequenceOf: (recordIndex: number) => string;
 }
 
-interface Extremes {
-  readonly min: number;
-  readonly max: number;
-}
+type Item = Record<string, AttributeValue>;
+
+/** What a container remembers of an item it wrote last. */
+type Remembered =
+  { readonly kind: 'extremes'; readonly values: Map<string, number> } | { readonly kind: 'item'; readonly item: Item };
 
 /**
- * Writes aggregate deltas exactly once with one conditional UpdateItem per item.
+ * Writes item deltas exactly once. Each item carries, per shard, the watermark of the last record
+ * applied to it (`w:<shard>`), and every write is conditional on it:
  *
- * Each item carries, per shard, the watermark of the last record applied to it. The write
- * adds the batch's count and sum only if the watermark is below the delta's first record;
- * otherwise it re-reads the item and writes only the records after the watermark. DynamoDB
- * has no min()/max() in update expressions, so the write also states which of min and max
- * it replaces and guards that choice with a condition; a wrong guess costs one more attempt.
+ * - Items of exact measures only take one UpdateItem that ADDs the counts and sums if the shard's
+ *   watermark is below the delta's first record. DynamoDB has no min()/max() in update expressions, so
+ *   the write also states which extremes it replaces and guards that choice; a wrong guess costs one
+ *   more attempt. On a failed condition it re-reads the item and writes only the records after the
+ *   watermark.
+ * - Items with sketches are read, merged in memory, and put back whole on the condition that their
+ *   `version` is still the one read, so concurrent writers from other shards never lose each other's
+ *   merges; the read is skipped when this container wrote the item last (one request, not two).
  */
 export class AggregatesStore {
-  private readonly extremes = new Map<string, Extremes>();
+  private readonly remembered = new Map<string, Remembered>();
+  /** Sketch items are kilobytes each, so fewer of them are remembered. */
+  private rememberedWholeItems = 0;
   /** When this container last recorded each type in the types partition. */
   private readonly typesRecorded = new Map<string, number>();
   private readonly rememberedItems: number;
@@ -75,98 +92,207 @@ export class AggregatesStore {
     private readonly tableName: string,
     private readonly options: AggregatesStoreOptions,
   ) {
-    this.rememberedItems = options.rememberedItems ?? 50_000;
-    this.maxAttempts = options.maxConditionalAttempts ?? 8;
+    this.rememberedItems = options.rememberedItems ?? 20_000;
+    this.maxAttempts = options.maxConditionalAttempts ?? 10;
   }
 
-  async apply(initial: AggregateDelta, source: DeltaSource): Promise<ApplyOutcome> {
-    const windowStart = new Date(initial.windowStartMs).toISOString();
-    const pk = partitionKey(initial.type, initial.key);
-    const id = `${pk}\u0000${windowStart}`;
+  async apply(delta: ItemDelta, source: DeltaSource): Promise<ApplyOutcome> {
+    return delta.aggregate.sketches ? this.rewrite(delta, source) : this.add(delta, source);
+  }
+
+  /** Attributes every write sets: the plain ones readers use, and the TTL. */
+  private baseAttributes(delta: ItemDelta): Item {
+    const a = delta.aggregate;
+    const windowStart = new Date(delta.windowStartMs).toISOString();
+    const base: Item = {
+      [A.aggregate]: { S: a.name },
+      [A.window]: { S: a.declaration.windows[delta.window] },
+      [A.windowStart]: { S: windowStart },
+      ...groupAttributes(a.groupBy, delta.group),
+      [A.expiresAt]: {
+        N: String(Math.floor((delta.windowStartMs + a.windowsMs[delta.window]) / 1000) + this.options.ttlDays * 86_400),
+      },
+    };
+    if (this.options.byTypeIndex === true && a.name === BY_KEY) {
+      const type = delta.group[a.groupBy.indexOf('type')];
+      const key = delta.group[a.groupBy.indexOf('key')];
+      if (typeof type === 'string' && typeof key === 'string') {
+        base[A.typeShard] = { S: typeShardOf(type, key) };
+        base[A.windowKey] = { S: windowKey(windowStart, key) };
+      }
+    }
+    return base;
+  }
+
+  private keyOf(delta: ItemDelta): { key: Item; id: string } {
+    const a = delta.aggregate;
+    const { pk, sk } = itemKey(
+      a.name,
+      a.declaration.windows[delta.window],
+      a.groupBy,
+      delta.windowStartMs,
+      delta.group,
+    );
+    return { key: { [A.pk]: { S: pk }, [A.sk]: { S: sk } }, id: `${pk}\u0000${sk}` };
+  }
+
+  private async add(initial: ItemDelta, source: DeltaSource): Promise<ApplyOutcome> {
+    const { key, id } = this.keyOf(initial);
     const wmName = watermarkAttribute(source.shardId);
+    const base = this.baseAttributes(initial);
     let delta = initial;
-    let known = this.recall(id);
+    const recalled = this.recall(id);
+    let known = recalled?.kind === 'extremes' ? recalled.values : undefined;
     let writes = 0;
+    let reads = 0;
     let replays = 0;
 
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const { first, last } = deltaBounds(delta, source.events, source.sequenceOf);
-      const keepMin = known !== undefined && known.min <= delta.min;
-      const keepMax = known !== undefined && known.max >= delta.max;
+      const states = deltaStates(delta, source.events);
+      const names: Record<string, string> = { '#wm': wmName };
+      const values: Record<string, AttributeValue> = { ':first': { S: first }, ':last': { S: last } };
+      const sets = ['#wm = :last'];
+      const adds: string[] = [];
+      const conditions = ['(attribute_not_exists(#wm) OR #wm < :first)'];
+      const next = new Map<string, number>();
+      let n = 0;
+      for (const [attribute, value] of Object.entries(base)) {
+        names[`#b${n}`] = attribute;
+        values[`:b${n}`] = value;
+        sets.push(`#b${n} = :b${n}`);
+        n++;
+      }
+      for (const m of delta.aggregate.measures) {
+        const update: ExactUpdate = m.kind.update!(m.name, states.get(m.name));
+        for (const [attribute, amount] of update.add ?? []) {
+          names[`#a${n}`] = attribute;
+          values[`:a${n}`] = { N: String(amount) };
+          adds.push(`#a${n} :a${n}`);
+          n++;
+        }
+        const x = update.extreme;
+        if (x !== undefined) {
+          const stored = known?.get(x.attribute);
+          names[`#x${n}`] = x.attribute;
+          values[`:x${n}`] = { N: String(x.value) };
+          const keep = stored !== undefined && (x.keep === 'lower' ? stored <= x.value : stored >= x.value);
+          if (keep) {
+            conditions.push(x.keep === 'lower' ? `#x${n} <= :x${n}` : `#x${n} >= :x${n}`);
+            next.set(x.attribute, stored);
+          } else {
+            sets.push(`#x${n} = :x${n}`);
+            conditions.push(`(attribute_not_exists(#x${n}) OR #x${n} ${x.keep === 'lower' ? '>' : '<'} :x${n})`);
+            next.set(x.attribute, x.value);
+          }
+          n++;
+        }
+      }
       writes++;
       try {
         await this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            Key: { [A.pk]: { S: pk }, [A.sk]: { S: windowStart } },
-            UpdateExpression: [
-              'SET #type = :type, #key = :key, #ws = :ws, #ts = :ts, #wk = :wk, #exp = :exp, #wm = :last',
-              keepMin ? '' : ', #min = :min',
-              keepMax ? '' : ', #max = :max',
-              ' ADD #count :count, #sum :sum',
-            ].join(''),
-            ConditionExpression: [
-              '(attribute_not_exists(#wm) OR #wm < :first)',
-              keepMin ? '#min <= :min' : '(attribute_not_exists(#min) OR #min > :min)',
-              keepMax ? '#max >= :max' : '(attribute_not_exists(#max) OR #max < :max)',
-            ].join(' AND '),
-            ExpressionAttributeNames: {
-              '#type': A.type,
-              '#key': A.key,
-              '#ws': A.windowStart,
-              '#ts': A.typeShard,
-              '#wk': A.windowKey,
-              '#exp': A.expiresAt,
-              '#wm': wmName,
-              '#min': A.min,
-              '#max': A.max,
-              '#count': A.count,
-              '#sum': A.sum,
-            },
-            ExpressionAttributeValues: {
-              ':type': { S: delta.type },
-              ':key': { S: delta.key },
-              ':ws': { S: windowStart },
-              ':ts': { S: typeShardOf(delta.type, delta.key) },
-              ':wk': { S: windowKey(windowStart, delta.key) },
-              ':exp': { N: String(this.expiresAt(delta.windowStartMs)) },
-              ':last': { S: last },
-              ':first': { S: first },
-              ':min': { N: String(delta.min) },
-              ':max': { N: String(delta.max) },
-              ':count': { N: String(delta.count) },
-              ':sum': { N: String(delta.sum) },
-            },
+            Key: key,
+            UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             // DynamoDB returns the item with the failure, saving the re-read; emulators may not.
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        this.remember(id, {
-          min: keepMin ? known!.min : delta.min,
-          max: keepMax ? known!.max : delta.max,
-        });
-        return { writes, replays, skipped: false };
+        for (const [attribute, value] of known ?? []) if (!next.has(attribute)) next.set(attribute, value);
+        this.remember(id, { kind: 'extremes', values: next });
+        return { writes, reads, replays, skipped: false };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const item = error.Item ?? (await this.read(pk, windowStart, wmName));
-        if (item === undefined || item[A.min]?.N === undefined || item[A.max]?.N === undefined) {
-          known = undefined;
-          continue;
+        let item = error.Item;
+        if (item === undefined) {
+          reads++;
+          item = await this.read(key);
         }
-        known = { min: Number(item[A.min].N), max: Number(item[A.max].N) };
-        const watermark = item[wmName]?.S;
+        known = new Map();
+        for (const m of delta.aggregate.measures) {
+          if (m.declaration.op !== 'min' && m.declaration.op !== 'max') continue;
+          const stored = item?.[m.name]?.N;
+          if (stored !== undefined) known.set(m.name, Number(stored));
+        }
+        const watermark = item?.[wmName]?.S;
         if (watermark !== undefined && watermark >= first) {
           replays++;
           const rest = deltaAfter(delta, source.events, watermark, source.sequenceOf);
           if (rest === undefined) {
-            this.remember(id, known);
-            return { writes, replays, skipped: true };
+            this.remember(id, { kind: 'extremes', values: known });
+            return { writes, reads, replays, skipped: true };
           }
           delta = rest;
         }
       }
     }
-    throw new Error(`aggregate ${pk} @ ${windowStart}: still contended after ${this.maxAttempts} conditional attempts`);
+    throw new Error(`aggregate item ${id}: still contended after ${this.maxAttempts} conditional attempts`);
+  }
+
+  private async rewrite(initial: ItemDelta, source: DeltaSource): Promise<ApplyOutcome> {
+    const { key, id } = this.keyOf(initial);
+    const wmName = watermarkAttribute(source.shardId);
+    let delta = initial;
+    let writes = 0;
+    let reads = 0;
+    let replays = 0;
+    const recalled = this.recall(id);
+    let current: Item | undefined = recalled?.kind === 'item' ? recalled.item : undefined;
+    let fromCache = current !== undefined;
+
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      if (!fromCache) {
+        reads++;
+        current = await this.read(key);
+      }
+      const { first, last } = deltaBounds(delta, source.events, source.sequenceOf);
+      const watermark = current?.[wmName]?.S;
+      if (watermark !== undefined && watermark >= first) {
+        replays++;
+        const rest = deltaAfter(delta, source.events, watermark, source.sequenceOf);
+        if (rest === undefined) {
+          if (current !== undefined) this.remember(id, { kind: 'item', item: current });
+          return { writes, reads, replays, skipped: true };
+        }
+        delta = rest;
+      }
+      const states = deltaStates(delta, source.events);
+      const version = Number(current?.[A.version]?.N ?? 0);
+      const item: Item = { ...current, ...key, ...this.baseAttributes(delta) };
+      for (const m of delta.aggregate.measures) {
+        const stored = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
+        const merged = stored === undefined ? states.get(m.name) : m.kind.merge(stored, states.get(m.name));
+        Object.assign(item, m.kind.store(m.name, merged));
+      }
+      item[wmName] = { S: last };
+      item[A.version] = { N: String(version + 1) };
+      writes++;
+      try {
+        await this.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: current === undefined ? 'attribute_not_exists(#pk)' : '#v = :v',
+            ExpressionAttributeNames: current === undefined ? { '#pk': A.pk } : { '#v': A.version },
+            ...(current === undefined ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
+          }),
+        );
+        this.remember(id, { kind: 'item', item });
+        return { writes, reads, replays, skipped: false };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Another shard wrote in between (or the remembered copy was stale): read again, with a
+        // short random pause after the first clash so that hot items' writers spread out.
+        fromCache = false;
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+    this.forget(id);
+    throw new Error(`aggregate item ${id}: still contended after ${this.maxAttempts} conditional attempts`);
   }
 
   /**
@@ -195,42 +321,37 @@ export class AggregatesStore {
     );
   }
 
-  private async read(
-    pk: string,
-    windowStart: string,
-    wmName: string,
-  ): Promise<Record<string, AttributeValue> | undefined> {
+  private async read(key: Item): Promise<Item | undefined> {
     const result = await this.dynamodb.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { [A.pk]: { S: pk }, [A.sk]: { S: windowStart } },
-        ConsistentRead: true,
-        ProjectionExpression: '#wm, #min, #max',
-        ExpressionAttributeNames: { '#wm': wmName, '#min': A.min, '#max': A.max },
-      }),
+      new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return result.Item;
   }
 
-  private expiresAt(windowStartMs: number): number {
-    return Math.floor(windowStartMs / 1000) + this.options.windowSeconds + this.options.ttlDays * 86_400;
-  }
-
-  private recall(id: string): Extremes | undefined {
-    const value = this.extremes.get(id);
+  private recall(id: string): Remembered | undefined {
+    const value = this.remembered.get(id);
     if (value !== undefined) {
-      this.extremes.delete(id);
-      this.extremes.set(id, value);
+      this.remembered.delete(id);
+      this.remembered.set(id, value);
     }
     return value;
   }
 
-  private remember(id: string, value: Extremes): void {
-    this.extremes.delete(id);
-    this.extremes.set(id, value);
-    if (this.extremes.size > this.rememberedItems) {
-      const oldest = this.extremes.keys().next();
-      if (!oldest.done) this.extremes.delete(oldest.value);
+  private remember(id: string, value: Remembered): void {
+    this.forget(id);
+    this.remembered.set(id, value);
+    if (value.kind === 'item') this.rememberedWholeItems++;
+    while (this.remembered.size > this.rememberedItems || this.rememberedWholeItems > this.rememberedItems / 10) {
+      const oldest = this.remembered.keys().next();
+      if (oldest.done) break;
+      this.forget(oldest.value);
     }
+  }
+
+  private forget(id: string): void {
+    const value = this.remembered.get(id);
+    if (value === undefined) return;
+    this.remembered.delete(id);
+    if (value.kind === 'item') this.rememberedWholeItems--;
   }
 }

@@ -1,8 +1,9 @@
 import { settleAll } from '../shared/concurrency';
 import type { ApplyOutcome, DeltaSource } from './aggregates-store';
+import type { AggregatePlan } from '../shared/aggregate-plan';
 import {
-  type AggregateDelta,
   type InputRecord,
+  type ItemDelta,
   type PoisonRecord,
   decodeBatch,
   earliestRecordIndex,
@@ -10,7 +11,7 @@ import {
 } from './core';
 
 export interface AggregateWriter {
-  apply(delta: AggregateDelta, source: DeltaSource): Promise<ApplyOutcome>;
+  apply(delta: ItemDelta, source: DeltaSource): Promise<ApplyOutcome>;
   /** Lists the batch's types for readers; a failure here never fails the batch. */
   recordTypes?(types: Iterable<string>): Promise<void>;
 }
@@ -20,7 +21,7 @@ export interface DeadLetterWriter {
 }
 
 export interface BatchProcessorOptions {
-  readonly windowSeconds: number;
+  readonly plan: AggregatePlan;
   /**
    * Writes in flight at once, per batch.
    * @default 32
@@ -37,7 +38,10 @@ export interface BatchStats {
   readonly poisonRecords: number;
   readonly aggregateItems: number;
   readonly aggregateWrites: number;
+  readonly aggregateReads: number;
   readonly conditionalReplays: number;
+  /** Events too late for a window of an aggregate, once per window size. */
+  readonly lateEvents: number;
   readonly skippedItems: number;
   readonly failedItems: number;
   readonly failedPoisonWrites: number;
@@ -51,6 +55,8 @@ export interface BatchResult {
   readonly stats: BatchStats;
   /** Poison records of the batch counted by reason, for the log line a saved query groups by. */
   readonly poisonReasons: ReadonlyMap<string, number>;
+  /** Late events per aggregate name. */
+  readonly lateByAggregate: ReadonlyMap<string, number>;
 }
 
 /**
@@ -80,14 +86,21 @@ export async function processBatch(
   let poisonRecords = 0;
   let aggregateItems = 0;
   let aggregateWrites = 0;
+  let aggregateReads = 0;
   let conditionalReplays = 0;
+  let lateEvents = 0;
+  const lateByAggregate = new Map<string, number>();
   let skippedItems = 0;
   let failedItems = 0;
   let failedPoisonWrites = 0;
 
   for (const [shardId, shardRecords] of byShard) {
-    const batch = decodeBatch(shardRecords, options.windowSeconds);
-    const deltas = preAggregate(batch.events);
+    const batch = decodeBatch(shardRecords);
+    const { deltas, late } = preAggregate(batch.events, options.plan);
+    for (const [name, n] of late) {
+      lateEvents += n;
+      lateByAggregate.set(name, (lateByAggregate.get(name) ?? 0) + n);
+    }
     userRecords += batch.userRecords;
     validEvents += batch.events.length;
     poisonRecords += batch.poison.length;
@@ -114,18 +127,22 @@ export async function processBatch(
       const r = deltaResults[i];
       if (r.ok) {
         aggregateWrites += r.value.writes;
+        aggregateReads += r.value.reads;
         conditionalReplays += r.value.replays;
         if (r.value.skipped) skippedItems++;
         return false;
       }
-      options.onWriteError?.(r.error, `aggregate ${d.type}#${d.key}@${d.windowStartMs}`);
+      options.onWriteError?.(
+        r.error,
+        `aggregate ${d.aggregate.name} ${d.aggregate.declaration.windows[d.window]} ${JSON.stringify(d.group)} @${new Date(d.windowStartMs).toISOString()}`,
+      );
       return true;
     });
     failedItems += failedDeltas.length;
     failedPoisonWrites += failedPoison.length;
 
-    if (aggregates.recordTypes !== undefined && deltas.length > 0) {
-      await aggregates.recordTypes(new Set(deltas.map((d) => d.type))).catch((error: unknown) => {
+    if (aggregates.recordTypes !== undefined && batch.events.length > 0) {
+      await aggregates.recordTypes(new Set(batch.events.map((e) => e.type))).catch((error: unknown) => {
         options.onWriteError?.(error, 'types partition');
       });
     }
@@ -140,6 +157,7 @@ export async function processBatch(
   return {
     failedSequenceNumbers,
     poisonReasons,
+    lateByAggregate,
     stats: {
       records: records.length,
       userRecords,
@@ -147,7 +165,9 @@ export async function processBatch(
       poisonRecords,
       aggregateItems,
       aggregateWrites,
+      aggregateReads,
       conditionalReplays,
+      lateEvents,
       skippedItems,
       failedItems,
       failedPoisonWrites,

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
-import { SUM_DECIMALS, decodeEvent, windowStartMs } from '../shared/event-schema';
+import { decodeEvent } from '../shared/event-schema';
+import {
+  type AggregatePlan,
+  type PlannedAggregate,
+  isLate,
+  measureStates,
+  windowStart,
+} from '../shared/aggregate-plan';
+import type { EventFields } from '../shared/fields';
 
 /** The fields of a Lambda Kinesis record the aggregator uses. */
 export interface InputRecord {
@@ -14,15 +22,14 @@ export interface InputRecord {
 }
 
 /** One valid user record, reduced to what the aggregates need. */
-export interface DecodedEvent {
+export interface DecodedEvent extends EventFields {
   /** Index of the enclosing Kinesis record in the batch: batch order is shard order. */
   readonly recordIndex: number;
   /** KPL sub-sequence number, 0 for a plain record. */
   readonly sub: number;
-  readonly type: string;
-  readonly key: string;
-  readonly value: number;
-  readonly windowStartMs: number;
+  readonly eventTimeMs: number;
+  /** When the record reached the stream: lateness is judged by it, so a retry judges the same. */
+  readonly arrivalMs: number;
 }
 
 export interface PoisonRecord {
@@ -94,7 +101,7 @@ function deaggregate(record: InputRecord): UserRecord[] | undefined {
  * Decodes a batch: base64, KPL de-aggregation, the event contract. Never throws on bad
  * data: anything that is not a valid event comes back as a poison record with its reason.
  */
-export function decodeBatch(records: readonly InputRecord[], windowSeconds: number): DecodedBatch {
+export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
   const events: DecodedEvent[] = [];
   const poison: PoisonRecord[] = [];
   let userRecords = 0;
@@ -110,7 +117,9 @@ export function decodeBatch(records: readonly InputRecord[], windowSeconds: numb
         type: e.type,
         key: e.key,
         value: e.value,
-        windowStartMs: windowStartMs(e.eventTimeMs, windowSeconds),
+        eventTimeMs: e.eventTimeMs,
+        arrivalMs: record.approximateArrivalTimestamp * 1000,
+        attributes: e.attributes,
       });
     } else {
       poison.push({
@@ -152,110 +161,105 @@ export function decodeBatch(records: readonly InputRecord[], windowSeconds: numb
   return { events, poison, userRecords };
 }
 
-/**
- * Position of a user record in its shard, as a string whose byte order is the record order:
- * the sequence number zero-padded to the API's maximum length (beyond DynamoDB's 38-digit
- * numbers), then the KPL sub-sequence number.
- */
-export function watermarkOf(sequenceNumber: string, sub: number): string {
-  return `${sequenceNumber.padStart(WATERMARK_SEQUENCE_DIGITS, '0')}.${String(sub).padStart(WATERMARK_SUB_DIGITS, '0')}`;
-}
-/** The Kinesis API's SequenceNumber pattern is `0|([1-9]\d{0,128})`. */
-export const WATERMARK_SEQUENCE_DIGITS = 129;
-export const WATERMARK_SUB_DIGITS = 10;
-
-/** The change one batch makes to one aggregate item. */
-export interface AggregateDelta {
-  readonly type: string;
-  readonly key: string;
+/** The change one batch makes to one stored item: one (aggregate, group, window size, window start). */
+export interface ItemDelta {
+  readonly aggregate: PlannedAggregate;
+  /** Index into the aggregate's windows. */
+  readonly window: number;
   readonly windowStartMs: number;
-  readonly count: number;
-  /** Rounded to SUM_DECIMALS places. */
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
+  readonly group: readonly (string | null)[];
   /** Indices into the batch's events, in shard order. */
   readonly entries: readonly number[];
 }
 
+export interface PreAggregated {
+  readonly deltas: ItemDelta[];
+  /** Events too late for a window, per aggregate name (an event counts once per window size it missed). */
+  readonly late: Map<string, number>;
+}
+
 interface Accumulator {
-  type: string;
-  key: string;
-  windowStartMs: number;
-  entries: number[];
+  readonly aggregate: PlannedAggregate;
+  readonly window: number;
+  readonly windowStartMs: number;
+  readonly group: (string | null)[];
+  readonly entries: number[];
 }
 
-const SUM_SCALE = 10 ** SUM_DECIMALS;
-
-/**
- * Sums with Neumaier compensation so that a batch of decimal values keeps its exact
- * total before rounding, rather than drifting with every addition.
- */
-function summarize(
-  events: readonly DecodedEvent[],
-  entries: readonly number[],
-): { count: number; sum: number; min: number; max: number } {
-  let sum = 0;
-  let compensation = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const index of entries) {
-    const v = events[index].value;
-    const t = sum + v;
-    compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const total = sum + compensation;
-  return { count: entries.length, sum: Math.round(total * SUM_SCALE) / SUM_SCALE || 0, min, max };
+/** Map key of a group: values joined by a character no JSON text holds unescaped, null as a lone NUL. */
+function groupId(group: readonly (string | null)[]): string {
+  if (group.length === 1) return group[0] ?? '\u0000';
+  let id = '';
+  for (const v of group) id += `${v ?? '\u0000'}\u0001`;
+  return id;
 }
 
 /**
- * Pre-aggregates a batch by (type, key, window): one delta, and so one write, per
- * aggregate item rather than per record. Deltas come out in the order of their first event.
+ * The one pass: for every event, every declaration that takes its type, its group, then each window
+ * size. One delta per stored item, so one write per item per batch rather than one per record. Deltas
+ * keep their events' indices; the measures are folded from them when the item is written.
  */
-export function preAggregate(events: readonly DecodedEvent[]): AggregateDelta[] {
-  // Nested maps rather than one map on a composite string: no string is built per event.
-  const byType = new Map<string, Map<string, Map<number, Accumulator>>>();
-  const groups: Accumulator[] = [];
+export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePlan): PreAggregated {
+  const late = new Map<string, number>();
+  const deltas: Accumulator[] = [];
+  // Per aggregate and window size: window start, then group.
+  const maps = plan.aggregates.map((a) => a.windowsMs.map(() => new Map<number, Map<string, Accumulator>>()));
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    let byKey = byType.get(e.type);
-    if (byKey === undefined) {
-      byKey = new Map<string, Map<number, Accumulator>>();
-      byType.set(e.type, byKey);
-    }
-    let byWindow = byKey.get(e.key);
-    if (byWindow === undefined) {
-      byWindow = new Map<number, Accumulator>();
-      byKey.set(e.key, byWindow);
-    }
-    const group = byWindow.get(e.windowStartMs);
-    if (group === undefined) {
-      const created = { type: e.type, key: e.key, windowStartMs: e.windowStartMs, entries: [i] };
-      byWindow.set(e.windowStartMs, created);
-      groups.push(created);
-    } else {
-      group.entries.push(i);
+    for (let a = 0; a < plan.aggregates.length; a++) {
+      const aggregate = plan.aggregates[a];
+      if (!aggregate.matches(e.type)) continue;
+      let group: (string | null)[] | undefined;
+      let id = '';
+      for (let w = 0; w < aggregate.windowsMs.length; w++) {
+        const width = aggregate.windowsMs[w];
+        const start = windowStart(e.eventTimeMs, width);
+        if (isLate(start, width, e.arrivalMs, aggregate.latenessMs)) {
+          late.set(aggregate.name, (late.get(aggregate.name) ?? 0) + 1);
+          continue;
+        }
+        if (group === undefined) {
+          group = aggregate.groupOf(e);
+          id = groupId(group);
+        }
+        let byGroup = maps[a][w].get(start);
+        if (byGroup === undefined) {
+          byGroup = new Map();
+          maps[a][w].set(start, byGroup);
+        }
+        const acc = byGroup.get(id);
+        if (acc === undefined) {
+          const created = { aggregate, window: w, windowStartMs: start, group, entries: [i] };
+          byGroup.set(id, created);
+          deltas.push(created);
+        } else {
+          acc.entries.push(i);
+        }
+      }
     }
   }
-  return groups.map((g) => toDelta(events, g.type, g.key, g.windowStartMs, g.entries));
+  return { deltas, late };
 }
 
-function toDelta(
-  events: readonly DecodedEvent[],
-  type: string,
-  key: string,
-  windowStart: number,
-  entries: readonly number[],
-): AggregateDelta {
-  return { type, key, windowStartMs: windowStart, ...summarize(events, entries), entries };
+/** The measures of a delta, folded from its events. */
+export function deltaStates(delta: ItemDelta, events: readonly DecodedEvent[]): Map<string, unknown> {
+  return measureStates(delta.aggregate, events, delta.entries);
+}
+
+/**
+ * Position of a user record in its shard, as a short string whose byte order is the record order:
+ * the sequence number in base 32 after its length (two base-32 digits), then the KPL sub-sequence
+ * number in seven. Sequence numbers run to 129 decimal digits, beyond DynamoDB's 38-digit numbers,
+ * and a padded decimal form would cost 140 bytes on every item for every shard that writes it.
+ */
+export function watermarkOf(sequenceNumber: string, sub: number): string {
+  const digits = BigInt(sequenceNumber).toString(32);
+  return `${digits.length.toString(32).padStart(2, '0')}${digits}${sub.toString(32).padStart(7, '0')}`;
 }
 
 /** Watermarks of a delta's first and last user records. */
 export function deltaBounds(
-  delta: AggregateDelta,
+  delta: ItemDelta,
   events: readonly DecodedEvent[],
   sequenceOf: (recordIndex: number) => string,
 ): { first: string; last: string } {
@@ -269,26 +273,26 @@ export function deltaBounds(
 
 /**
  * What is left of a delta once the item is known to hold every record of this shard up to
- * `watermark`. Each item takes a shard's records as a prefix in shard order (a batch's
- * records for one item are written together, and Lambda redelivers from the lowest failure
- * onwards), so the records after the watermark are exactly the ones not yet applied.
- * Returns undefined when nothing is left: the whole delta was a replay.
+ * `watermark`. Each item takes a shard's records as a prefix in shard order (a batch's records for
+ * one item are written together, and Lambda redelivers from the lowest failure onwards), so the
+ * records after the watermark are exactly the ones not yet applied. Returns undefined when nothing
+ * is left: the whole delta was a replay.
  */
 export function deltaAfter(
-  delta: AggregateDelta,
+  delta: ItemDelta,
   events: readonly DecodedEvent[],
   watermark: string,
   sequenceOf: (recordIndex: number) => string,
-): AggregateDelta | undefined {
+): ItemDelta | undefined {
   const rest = delta.entries.filter((i) => watermarkOf(sequenceOf(events[i].recordIndex), events[i].sub) > watermark);
   if (rest.length === 0) return undefined;
   if (rest.length === delta.entries.length) return delta;
-  return toDelta(events, delta.type, delta.key, delta.windowStartMs, rest);
+  return { ...delta, entries: rest };
 }
 
 /** The earliest record index among the given deltas' events and poison records. */
 export function earliestRecordIndex(
-  deltas: readonly AggregateDelta[],
+  deltas: readonly ItemDelta[],
   events: readonly DecodedEvent[],
   poison: readonly PoisonRecord[],
 ): number | undefined {

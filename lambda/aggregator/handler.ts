@@ -2,7 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamoDbClient, s3Client } from '../shared/aws-clients';
+import { type AggregatePlan, planAggregates } from '../shared/aggregate-plan';
 import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../shared/constants';
+import { loadDeclarationsFile } from '../shared/declarations-file';
 import { AggregatesStore } from './aggregates-store';
 import { processBatch } from './batch-processor';
 import type { InputRecord } from './core';
@@ -14,18 +16,19 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: AGGREGA
 
 // Built on first use rather than at import, so a missing variable fails the invocation
 // with its name instead of failing the module load.
-let deps: { aggregates: AggregatesStore; deadLetters: DeadLetterStore; windowSeconds: number } | undefined;
+let deps: { aggregates: AggregatesStore; deadLetters: DeadLetterStore; plan: AggregatePlan } | undefined;
 
 function dependencies(): NonNullable<typeof deps> {
   if (deps === undefined) {
     const env = readAggregatorEnv(process.env);
     deps = {
       aggregates: new AggregatesStore(dynamoDbClient(), env.tableName, {
-        windowSeconds: env.windowSeconds,
         ttlDays: env.ttlDays,
+        byTypeIndex: env.byTypeIndex,
       }),
       deadLetters: new DeadLetterStore(s3Client(), env.deadLetterBucket),
-      windowSeconds: env.windowSeconds,
+      // allowedLateness defaults to the table's TTL: an item is not written after it has expired.
+      plan: planAggregates(loadDeclarationsFile(env.aggregatesFile), env.ttlDays * 86_400),
     };
   }
   return deps;
@@ -43,10 +46,10 @@ export function toInputRecords(event: KinesisStreamEvent): InputRecord[] {
 }
 
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-  const { aggregates, deadLetters, windowSeconds } = dependencies();
+  const { aggregates, deadLetters, plan } = dependencies();
   const started = Date.now();
   const result = await processBatch(toInputRecords(event), aggregates, deadLetters, {
-    windowSeconds,
+    plan,
     onWriteError: (error, what) => logger.error('write failed after retries', { what, error }),
   });
   const s = result.stats;
@@ -54,7 +57,9 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   metrics.addMetric('UserRecords', MetricUnit.Count, s.userRecords);
   metrics.addMetric('PoisonRecords', MetricUnit.Count, s.poisonRecords);
   metrics.addMetric('AggregateWrites', MetricUnit.Count, s.aggregateWrites);
+  metrics.addMetric('AggregateReads', MetricUnit.Count, s.aggregateReads);
   metrics.addMetric('ConditionalReplays', MetricUnit.Count, s.conditionalReplays);
+  metrics.addMetric('LateEvents', MetricUnit.Count, s.lateEvents);
   metrics.addMetric('BatchLag', MetricUnit.Milliseconds, s.batchLagMs);
   // In the same EMF line as the counts above, so the slowest-batches query reads size and time together.
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, Date.now() - started);
@@ -62,6 +67,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   // One line per distinct reason, not per record: a batch of 10,000 poison records logs a handful of lines.
   // INFO: a poison record is handled as designed (parked whole); the PoisonRecords alarm is the warning.
   for (const [reason, count] of result.poisonReasons) logger.info('poison records', { reason, records: count });
+  for (const [aggregate, count] of result.lateByAggregate) logger.info('late events', { aggregate, events: count });
   if (s.poisonRecords > 0 || s.failedItems > 0 || s.failedPoisonWrites > 0 || s.conditionalReplays > 0) {
     logger.info('batch', { ...s, failedSequenceNumbers: result.failedSequenceNumbers });
   } else {

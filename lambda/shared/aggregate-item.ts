@@ -1,41 +1,121 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
 /**
- * Aggregates table layout, shared by the stack, the aggregator and the dashboard API.
+ * Aggregates table layout, shared by the stack, the aggregator and the readers.
  *
- * - Table key: `pk` = `<type>#<key>`, `sk` = window start (ISO-8601 UTC): one key over time.
- * - Index `byType`: `typeShard` = `<type>#<nn>`, `windowKey` = `<windowStart>#<key>`: all keys of a
- *   type over a time range, read as TYPE_INDEX_SHARDS parallel Queries. The shard spreads a type's
- *   writes over several index partitions, so no partition takes every write of a type.
+ * One item per (aggregate, group, window size, window start):
+ * - `pk` = `<aggregate>#<window>#<UTC day>#<nn>`: the aggregate's items of one day, spread over
+ *   `partitionsOf` write partitions by a hash of the group (a total, `groupBy: []`, has one);
+ * - `sk` = `<windowStart>#<group as a JSON array>`: a time range of every group is one Query per
+ *   partition and day, and a window start's groups sit together.
  *
- * `type` cannot contain `#` (see TYPE_PATTERN), which keeps the composite keys unambiguous.
+ * Every item also carries plain attributes readers use without parsing keys: `aggregate`, `window`,
+ * `windowStart`, each groupBy field under its own name (a string, or NULL for a missing attribute),
+ * each exact measure as a number, sketches as binary. Declaration and measure names cannot hold `#`.
  */
 export const AGGREGATE_ATTR = {
   pk: 'pk',
   sk: 'sk',
+  aggregate: 'aggregate',
+  window: 'window',
+  windowStart: 'windowStart',
+  expiresAt: 'expiresAt',
+  /** Sketch items only: bumped by every write, which is conditional on the version read. */
+  version: 'version',
+  /** The optional `byType` index over `by_key` items. */
   typeShard: 'typeShard',
   windowKey: 'windowKey',
   type: 'type',
   key: 'key',
-  windowStart: 'windowStart',
   count: 'count',
   sum: 'sum',
   min: 'min',
   max: 'max',
-  expiresAt: 'expiresAt',
 } as const;
 
-export const BY_TYPE_INDEX = 'byType';
+/** Write partitions per aggregate, window size and day when it has groups. */
+export const GROUP_PARTITIONS = 16;
+const DAY_MS = 86_400_000;
+
+export function partitionsOf(groupBy: readonly string[]): number {
+  return groupBy.length === 0 ? 1 : GROUP_PARTITIONS;
+}
+
+/** FNV-1a over UTF-16 code units: cheap, stable across runtimes, and well spread for short strings. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function groupJson(group: readonly (string | null)[]): string {
+  return JSON.stringify(group);
+}
+
+export function dayOf(windowStartMs: number): string {
+  return new Date(Math.floor(windowStartMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function partitionKey(aggregate: string, window: string, day: string, partition: number): string {
+  return `${aggregate}#${window}#${day}#${String(partition).padStart(2, '0')}`;
+}
+
+export function itemKey(
+  aggregate: string,
+  window: string,
+  groupBy: readonly string[],
+  windowStartMs: number,
+  group: readonly (string | null)[],
+): { pk: string; sk: string } {
+  const json = groupJson(group);
+  const partition = fnv1a(json) % partitionsOf(groupBy);
+  return {
+    pk: partitionKey(aggregate, window, dayOf(windowStartMs), partition),
+    sk: `${new Date(windowStartMs).toISOString()}#${json}`,
+  };
+}
+
+/** The UTC days a time range touches, as `dayOf` writes them. */
+export function daysBetween(fromMs: number, toMs: number): string[] {
+  const days: string[] = [];
+  for (let d = Math.floor(fromMs / DAY_MS) * DAY_MS; d < toMs; d += DAY_MS) days.push(dayOf(d));
+  return days;
+}
+
+/** Group attributes as stored: a string, or NULL for a missing attribute. */
+export function groupAttributes(
+  groupBy: readonly string[],
+  group: readonly (string | null)[],
+): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  groupBy.forEach((field, i) => {
+    const v = group[i];
+    out[field] = v === null ? { NULL: true } : { S: v };
+  });
+  return out;
+}
 
 /**
- * The partition listing the event types seen, one item per type (`sk` = type, `lastSeen`), so that
- * a dashboard can offer the types with a Query. Aggregate `pk`s always contain `#`, so it cannot
- * collide, and it has no `typeShard`, so the `byType` index leaves it out.
+ * Per-shard watermark attribute: the last applied record of that shard, as `watermarkOf` writes it.
+ * `shardId-000000000007` becomes `w:7`, so that an item every shard writes stays small.
  */
+export function watermarkAttribute(shardId: string): string {
+  const m = /^shardId-0*(\d+)$/.exec(shardId);
+  return m === null ? `w:${shardId}` : `w:${m[1] === '' ? '0' : m[1]}`;
+}
+
+export const BY_TYPE_INDEX = 'byType';
+export const TYPE_INDEX_SHARDS = 16;
+
+/** The partition listing the event types seen, one item per type (`sk` = type, `lastSeen`). */
 export const TYPES_PARTITION = 'types';
 export const TYPE_LAST_SEEN = 'lastSeen';
-export const TYPE_INDEX_SHARDS = 16;
 export const DEFAULT_WINDOW_SECONDS = 60;
 
-/** One aggregate as readers see it: the dashboard API's item, and the load generator's expect file. */
+/** One v1 aggregate as readers see it: the dashboard API's v1 item, and the v1 expect file. */
 export interface AggregateRow {
   readonly key: string;
   /** ISO-8601 UTC. */
@@ -46,7 +126,7 @@ export interface AggregateRow {
   readonly max: number;
 }
 
-/** Attributes the `byType` index projects, besides its keys: exactly what the dashboard reads. */
+/** Attributes the optional `byType` index projects, besides its keys: what the v1 reader reads. */
 export const BY_TYPE_PROJECTION = [
   AGGREGATE_ATTR.type,
   AGGREGATE_ATTR.key,
@@ -57,23 +137,8 @@ export const BY_TYPE_PROJECTION = [
   AGGREGATE_ATTR.max,
 ];
 
-/** Per-shard watermark attribute: the last applied `<sequence>.<sub-sequence>` of that shard. */
-export function watermarkAttribute(shardId: string): string {
-  return `wm:${shardId}`;
-}
-
-export function partitionKey(type: string, key: string): string {
-  return `${type}#${key}`;
-}
-
-/** FNV-1a over UTF-16 code units: cheap, stable across runtimes, and well spread for short keys. */
 export function typeShardOf(type: string, key: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  const shard = (hash >>> 0) % TYPE_INDEX_SHARDS;
+  const shard = fnv1a(key) % TYPE_INDEX_SHARDS;
   return `${type}#${shard < 10 ? '0' : ''}${shard}`;
 }
 

@@ -43,6 +43,8 @@ export interface ValidEvent {
   readonly key: string;
   readonly value: number;
   readonly eventTimeMs: number;
+  /** The event's `attributes`, when it has them: declared aggregates group by and measure their fields. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export type Validation =
@@ -156,7 +158,13 @@ export function validateEvent(input: unknown): Validation {
   if (attributes !== undefined && !isPlainObject(attributes)) {
     return invalid('attributes: optional JSON object');
   }
-  return { ok: true, event: { type, key, value: numeric, eventTimeMs } };
+  return {
+    ok: true,
+    event:
+      attributes === undefined
+        ? { type, key, value: numeric, eventTimeMs }
+        : { type, key, value: numeric, eventTimeMs, attributes: attributes as Record<string, unknown> },
+  };
 }
 
 export type Decoded =

@@ -12,13 +12,21 @@ import { AGGREGATE_ATTR as A, BY_TYPE_INDEX, BY_TYPE_PROJECTION } from '../../la
 
 export interface AggregatesTableProps {
   /**
+   * The `byType` index over `by_key` items: all keys of a type over a time range without reading
+   * other types. Every `by_key` write then writes the index too, doubling its write units; the
+   * dashboard reads per-type totals and top keys from declarations instead, so it is off by default.
+   * @default false
+   */
+  readonly byTypeIndex?: boolean;
+  /**
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
- * Running aggregates, one item per (type, key, window); layout in lambda/shared/aggregate-item.ts.
+ * Declared aggregates, one item per (aggregate, group, window size, window start); the layout is in
+ * lambda/shared/aggregate-item.ts.
  * On-demand capacity, point-in-time recovery, KMS encryption, expiry through the TTL attribute.
  */
 export class AggregatesTable extends Construct {
@@ -36,15 +44,17 @@ export class AggregatesTable extends Construct {
       timeToLiveAttribute: A.expiresAt,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
-      globalSecondaryIndexes: [
-        {
-          indexName: BY_TYPE_INDEX,
-          partitionKey: { name: A.typeShard, type: AttributeType.STRING },
-          sortKey: { name: A.windowKey, type: AttributeType.STRING },
-          projectionType: ProjectionType.INCLUDE,
-          nonKeyAttributes: BY_TYPE_PROJECTION,
-        },
-      ],
+      globalSecondaryIndexes: !props.byTypeIndex
+        ? []
+        : [
+            {
+              indexName: BY_TYPE_INDEX,
+              partitionKey: { name: A.typeShard, type: AttributeType.STRING },
+              sortKey: { name: A.windowKey, type: AttributeType.STRING },
+              projectionType: ProjectionType.INCLUDE,
+              nonKeyAttributes: BY_TYPE_PROJECTION,
+            },
+          ],
     });
   }
 }

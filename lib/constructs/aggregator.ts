@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
+import { DEFAULT_AGGREGATES_FILE } from '../../lambda/shared/declarations';
 import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../../lambda/shared/constants';
 import { DEAD_LETTER_PREFIX } from '../../lambda/aggregator/dead-letter-store';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
@@ -28,9 +28,15 @@ export interface AggregatorProps {
   /** Receives the dead-letter bucket's server access logs. */
   readonly accessLogsBucket: IBucket;
   /**
-   * @default 60
+   * The declared aggregates, already validated (lib/config.ts does it before any construct): the
+   * file is bundled beside the handler, which reads it at start.
    */
-  readonly windowSeconds?: number;
+  readonly aggregatesFile: string;
+  /**
+   * The table has the optional `byType` index, so `by_key` items carry its keys.
+   * @default false
+   */
+  readonly byTypeIndex?: boolean;
   /**
    * Days an aggregate item is kept after its window closes.
    * @default 30
@@ -137,9 +143,20 @@ export class Aggregator extends Construct {
       description: 'Aggregator: reads the stream, writes aggregates, poison records and failed-batch notices',
     });
 
-    const windowSeconds = props.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    const functionProps = pipelineFunctionProps('aggregator/handler.ts');
     this.function = new NodejsFunction(this, 'Function', {
-      ...pipelineFunctionProps('aggregator/handler.ts'),
+      ...functionProps,
+      bundling: {
+        ...functionProps.bundling,
+        // The asset hash covers the output, so a changed declaration deploys a new version.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `cp ${shellQuote(props.aggregatesFile)} ${shellQuote(`${outputDir}/${DEFAULT_AGGREGATES_FILE}`)}`,
+          ],
+        },
+      },
       memorySize: props.memorySize ?? 512,
       timeout,
       role: this.role,
@@ -148,8 +165,8 @@ export class Aggregator extends Construct {
       environment: {
         TABLE_NAME: props.table.tableName,
         DEAD_LETTER_BUCKET: this.deadLetterBucket.bucketName,
-        WINDOW_SECONDS: String(windowSeconds),
         AGGREGATE_TTL_DAYS: String(props.ttlDays ?? 30),
+        ...(props.byTypeIndex === true ? { BY_TYPE_INDEX: 'true' } : {}),
         POWERTOOLS_SERVICE_NAME: AGGREGATOR_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -166,7 +183,11 @@ export class Aggregator extends Construct {
       );
     }
     this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [props.table.tableArn] }),
+      // PutItem rewrites sketch items whole, conditional on the version read.
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+      }),
     );
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -222,4 +243,8 @@ export class Aggregator extends Construct {
         "Stream-invoked: a function DLQ applies to asynchronous invocations only. Failed batches go to the event source mapping's on-failure SQS queue, poison records to the dead-letter bucket.",
     });
   }
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }

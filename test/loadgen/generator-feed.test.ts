@@ -13,10 +13,15 @@ const OPTIONS: GeneratorOptions = {
 };
 
 describe('GeneratorFeed', () => {
-  it.each([true, false])(
-    'gives the records EventGenerator gives, in order, across chunk boundaries (keepValid %s)',
-    async (keepValid) => {
-      const options = { ...OPTIONS, keepValid };
+  it.each([
+    ['logs', true],
+    ['logs', false],
+    ['clickstream', true],
+    ['iot', true],
+  ] as const)(
+    'gives the records EventGenerator gives, in order, across chunk boundaries (%s, keepValid %s)',
+    async (scenario, keepValid) => {
+      const options = { ...OPTIONS, scenario, keepValid };
       const local = new EventGenerator(options);
       const feed = new GeneratorFeed(options, 300, 2);
       try {
@@ -31,6 +36,8 @@ describe('GeneratorFeed', () => {
             expect(Buffer.compare(got.data, want.data)).toBe(0);
             expect(got.poison).toBe(want.poison);
             expect(got.valid).toEqual(want.valid);
+            // Attributes cross the thread with their values, types and order.
+            expect(JSON.stringify(got.valid)).toBe(JSON.stringify(want.valid));
           }
         }
       } finally {

@@ -30,6 +30,11 @@ describe.each(SCENARIOS)('scenario %s', (scenario) => {
     expect(take({ ...options, seed: 43 }, 2000).map((r) => r.data.toString('base64'))).not.toEqual(a);
   });
 
+  it('writes the same bytes whether or not it keeps valid events', () => {
+    const kept = take(options, 2000).map((r) => r.data.toString('base64'));
+    expect(take({ ...options, keepValid: false }, 2000).map((r) => r.data.toString('base64'))).toEqual(kept);
+  });
+
   it('makes only valid events, keyed by their key, within the key cardinality, with unique ids', () => {
     const records = take(options, 5000);
     const keys = new Set<string>();
@@ -37,6 +42,8 @@ describe.each(SCENARIOS)('scenario %s', (scenario) => {
       const v = validateEvent(JSON.parse(r.data.toString('utf8')));
       expect(v.ok, r.data.toString('utf8')).toBe(true);
       if (v.ok) expect(r.valid).toEqual([v.event]);
+      // The attributes kept are those written: same keys in the same order, same values and types.
+      expect(JSON.stringify(r.valid[0].attributes)).toBe(JSON.stringify(event(r).attributes));
       expect(r.partitionKey).toBe(r.valid[0].key);
       keys.add(r.partitionKey);
     }
@@ -114,5 +121,126 @@ describe('distributions', () => {
     const errors = records.filter((r) => r.valid[0].type === 'http_error').length / records.length;
     expect(errors).toBeGreaterThan(0.001);
     expect(errors).toBeLessThan(0.05);
+  });
+});
+
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'ap-northeast-1'];
+
+/** The attributes of a kept valid event, by the names the scenario writes. */
+function attributes<T>(r: GeneratedRecord): T {
+  return r.valid[0].attributes as T;
+}
+
+/** How many records take each value, most frequent first. */
+function counts(values: readonly string[]): [string, number][] {
+  const perValue = new Map<string, number>();
+  for (const v of values) perValue.set(v, (perValue.get(v) ?? 0) + 1);
+  return [...perValue.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+describe('attributes for declared aggregates', () => {
+  it('clickstream: page, session, referrer, latencyMs and region on every event type', () => {
+    interface Click {
+      page: string;
+      session: string;
+      referrer: string;
+      latencyMs: number;
+      region: string;
+    }
+    const n = 20_000;
+    const records = take(
+      { scenario: 'clickstream', seed: 5, keys: 1000, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
+      n,
+    );
+    const types = new Set<string>();
+    for (const r of records) {
+      const a = attributes<Click>(r);
+      types.add(r.valid[0].type);
+      expect(a.page).toMatch(/^\/p\/\d+$/);
+      expect(Number(a.page.slice(3))).toBeLessThan(500);
+      expect(a.session).toBe(
+        `s-${r.partitionKey.slice('user-'.length)}-${Math.floor(r.valid[0].eventTimeMs / 1_800_000)}`,
+      );
+      expect(typeof a.referrer).toBe('string');
+      expect(Number.isInteger(a.latencyMs)).toBe(true);
+      expect(a.latencyMs).toBeGreaterThanOrEqual(1);
+      expect(a.latencyMs).toBeLessThanOrEqual(60_000);
+      expect(REGIONS).toContain(a.region);
+    }
+    expect(types).toEqual(new Set(['page_view', 'click', 'add_to_cart', 'purchase']));
+
+    // Referrers: a head of named hosts that a top 10 mostly covers, and a long tail of others.
+    const referrers = counts(records.map((r) => attributes<Click>(r).referrer));
+    const top10 = referrers.slice(0, 10).reduce((s, [, c]) => s + c, 0) / n;
+    expect(top10).toBeGreaterThan(0.7);
+    expect(top10).toBeLessThan(0.95);
+    expect(referrers[0][0]).toBe('google.com');
+    expect(referrers.map(([r]) => r)).toContain('(direct)');
+    const tail = referrers.filter(([r]) => /^site-\d+\.example$/.test(r));
+    expect(tail.length).toBeGreaterThan(300);
+    const tailShare = tail.reduce((s, [, c]) => s + c, 0) / n;
+    expect(tailShare).toBeGreaterThan(0.07);
+    expect(tailShare).toBeLessThan(0.13);
+    expect(referrers.length - tail.length).toBeLessThanOrEqual(30);
+
+    // Page load times: median near 180 ms, a long right tail.
+    const latencies = records.map((r) => attributes<Click>(r).latencyMs).sort((a, b) => a - b);
+    const p50 = latencies[Math.floor(n / 2)];
+    expect(p50).toBeGreaterThan(160);
+    expect(p50).toBeLessThan(200);
+    expect(latencies[Math.floor(n * 0.99)] / p50).toBeGreaterThan(5);
+
+    // Regions: all six, us-east-1 the most.
+    const regions = counts(records.map((r) => attributes<Click>(r).region));
+    expect(regions.map(([r]) => r).sort()).toEqual([...REGIONS].sort());
+    expect(regions[0][0]).toBe('us-east-1');
+    expect(regions[0][1] / n).toBeGreaterThan(0.3);
+  });
+
+  it('iot: each device stays in one region', () => {
+    const records = take(
+      { scenario: 'iot', seed: 6, keys: 60, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
+      10_000,
+    );
+    const regionOf = new Map<string, string>();
+    for (const r of records) {
+      const a = attributes<{ firmware: string; region: string; spike: boolean }>(r);
+      expect(a.firmware).toMatch(/^1\.[0-3]\.0$/);
+      expect(typeof a.spike).toBe('boolean');
+      expect(REGIONS).toContain(a.region);
+      expect(regionOf.get(r.partitionKey) ?? a.region).toBe(a.region);
+      regionOf.set(r.partitionKey, a.region);
+    }
+    expect(new Set(regionOf.values()).size).toBeGreaterThan(3);
+  });
+
+  it('logs: status, region and user on every request, many users per route', () => {
+    const n = 20_000;
+    const records = take(
+      { scenario: 'logs', seed: 7, keys: 40, poisonRate: 0, startMs: START, rate: 1000, keepValid: true },
+      n,
+    );
+    const usersPerRoute = new Map<string, Set<string>>();
+    for (const r of records) {
+      const a = attributes<{ status: number; region: string; user: string; unit: string }>(r);
+      expect(Number.isInteger(a.status)).toBe(true);
+      expect(a.status >= 500).toBe(r.valid[0].type === 'http_error');
+      expect(REGIONS).toContain(a.region);
+      expect(a.user).toMatch(/^u-\d+$/);
+      expect(Number(a.user.slice(2))).toBeLessThan(5000);
+      expect(a.unit).toBe('ms');
+      const users = usersPerRoute.get(r.partitionKey) ?? new Set<string>();
+      users.add(a.user);
+      usersPerRoute.set(r.partitionKey, users);
+    }
+    const users = counts(records.map((r) => attributes<{ user: string }>(r).user));
+    expect(users.length).toBeGreaterThan(2000);
+    // Zipf: the first user is seen far more than a typical one.
+    expect(users[0][1]).toBeGreaterThan(20 * users[Math.floor(users.length / 2)][1]);
+    const busiest = Math.max(...[...usersPerRoute.values()].map((s) => s.size));
+    expect(busiest).toBeGreaterThan(1000);
+    const regions = counts(records.map((r) => attributes<{ region: string }>(r).region));
+    expect(regions[0][0]).toBe('us-east-1');
+    expect(regions.length).toBe(6);
   });
 });

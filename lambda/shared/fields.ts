@@ -1,0 +1,65 @@
+import { EVENT_LIMITS } from './event-schema';
+
+/** What declared aggregates read of an event. */
+export interface EventFields {
+  readonly type: string;
+  readonly key: string;
+  readonly value: number;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+/** Group values and measured strings longer than this are cut, so keys and sketches stay bounded. */
+export const MAX_FIELD_CHARS = 256;
+
+type Getter = (e: EventFields) => unknown;
+
+function getter(field: string): Getter {
+  if (field === 'type') return (e) => e.type;
+  if (field === 'key') return (e) => e.key;
+  if (field === 'value') return (e) => e.value;
+  const name = field.slice('attributes.'.length);
+  return (e) => e.attributes?.[name];
+}
+
+function asText(raw: unknown): string | undefined {
+  switch (typeof raw) {
+    case 'string':
+      return raw.length > MAX_FIELD_CHARS ? raw.slice(0, MAX_FIELD_CHARS) : raw;
+    case 'number':
+    case 'boolean':
+      return String(raw);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A group value: strings, numbers and booleans compared as strings; a missing attribute, or one that
+ * is null, an object or an array, groups under null.
+ */
+export function groupReader(field: string): (e: EventFields) => string | null {
+  const get = getter(field);
+  return (e) => asText(get(e)) ?? null;
+}
+
+/** A value for `distinct` and `topK`: as a group value, but an event without one does not count. */
+export function stringReader(field: string): (e: EventFields) => string | undefined {
+  const get = getter(field);
+  return (e) => asText(get(e));
+}
+
+/**
+ * A number for `sum`, `min`, `max`, `avg` and `quantiles`. Anything else does not count, and neither
+ * does a number outside the event contract's bounds on `value`, so no stored sum leaves DynamoDB's
+ * number range.
+ */
+export function numberReader(field: string): (e: EventFields) => number | undefined {
+  const get = getter(field);
+  return (e) => {
+    const v = get(e);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+    const abs = Math.abs(v);
+    if (abs > EVENT_LIMITS.maxAbsValue || (v !== 0 && abs < EVENT_LIMITS.minAbsNonZeroValue)) return undefined;
+    return v;
+  };
+}
