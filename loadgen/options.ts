@@ -1,6 +1,7 @@
 import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
 import { parseArgs } from 'node:util';
-import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
+import { type Declarations, DeclarationError } from '../lambda/shared/declarations';
+import { aggregatesFileOption, loadDeclarationsFile } from '../lambda/shared/declarations-file';
 import { parseIsoTimestamp } from '../lambda/shared/event-schema';
 import { DEFAULT_KEYS, SCENARIOS, type ScenarioName } from './scenarios';
 
@@ -21,7 +22,8 @@ export interface LoadgenOptions {
   readonly concurrency: number;
   /** Attempts after the first before a record counts as lost. */
   readonly maxRetries: number;
-  readonly windowSeconds: number;
+  /** The declarations `--expect` computes the truth of. */
+  readonly declarations: Declarations;
   /** Event time of the first event, epoch ms. */
   readonly startMs: number;
 }
@@ -35,7 +37,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickstream|iot|logs --rate N (--duration 60s | --count N)
   [--endpoint URL] [--region R] [--keys N] [--seed S] [--kpl] [--poison RATE] [--expect FILE] [--json]
-  [--concurrency N] [--max-retries N] [--window-seconds N] [--start ISO-8601]
+  [--concurrency N] [--max-retries N] [--aggregates PATH] [--start ISO-8601]
 
   --stream          Kinesis stream name (required)
   --scenario        clickstream, iot or logs (required)
@@ -48,11 +50,11 @@ export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickst
   --seed            same seed, same events (default 1)
   --kpl             pack user records into KPL-aggregated records
   --poison          share of records that break the event contract, 0..1 (default 0)
-  --expect          write the exact aggregates of the valid events accepted to this file
+  --expect          write the exact aggregates of the valid events accepted to this file, for npm run verify
   --json            print the summary as JSON
   --concurrency     PutRecords calls in flight (default 8)
   --max-retries     retries per record, with jittered exponential backoff, before it counts as lost (default 10)
-  --window-seconds  aggregate window for --expect (default ${DEFAULT_WINDOW_SECONDS})
+  --aggregates      the declared aggregates --expect computes (default: the repository's aggregates.json)
   --start           event time of the first event (default: now)`;
 
 function positiveNumber(flag: string, raw: string | undefined, integer: boolean): number | undefined {
@@ -71,6 +73,20 @@ function maxRetries(raw: string | undefined): number {
     throw new UsageError(`--max-retries: expected an integer from 0 to 100, got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * `--aggregates PATH`, shared by the command-line tools: the file is read and validated here, so a
+ * mistake stops the tool before it does anything, naming the file and the JSON path at fault.
+ */
+export function aggregatesOption(value: string | undefined): Declarations {
+  if (value === '') throw new UsageError('--aggregates: must not be empty');
+  try {
+    return loadDeclarationsFile(aggregatesFileOption(value));
+  } catch (error) {
+    if (error instanceof DeclarationError) throw new UsageError(`--aggregates: ${error.message}`);
+    throw error;
+  }
 }
 
 /** `500ms`, `60s`, `5m`, `1h`, or plain seconds. */
@@ -119,6 +135,8 @@ export function parseOptions(
     json: { type: 'boolean' },
     concurrency: { type: 'string' },
     'max-retries': { type: 'string' },
+    aggregates: { type: 'string' },
+    // Gone since windows come from the declarations; kept only to say so.
     'window-seconds': { type: 'string' },
     start: { type: 'string' },
   });
@@ -163,9 +181,10 @@ export function parseOptions(
     if (parsed === undefined) throw new UsageError(`--start: expected ISO-8601 with an offset, got "${startRaw}"`);
     startMs = parsed;
   }
-  const windowSeconds = positiveNumber('window-seconds', str('window-seconds'), true) ?? DEFAULT_WINDOW_SECONDS;
-  if (86_400 % windowSeconds !== 0)
-    throw new UsageError(`--window-seconds: must divide a day evenly, got ${windowSeconds}`);
+  if (str('window-seconds') !== undefined) {
+    throw new UsageError('--window-seconds: no longer taken; the windows are those of --aggregates');
+  }
+  const declarations = aggregatesOption(str('aggregates'));
 
   return {
     stream,
@@ -183,7 +202,7 @@ export function parseOptions(
     json: values.json === true,
     concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 8,
     maxRetries: maxRetries(str('max-retries')),
-    windowSeconds,
+    declarations,
     startMs,
   };
 }

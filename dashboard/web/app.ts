@@ -77,6 +77,9 @@ function describeSpan(ms: number): string {
 }
 
 const utcTime = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+/** Axis and legend times, UTC like the windows: `09:44`, or `11-23 09:00` on axes longer than a day. */
+const timeLabel = (ms: number, span: number): string =>
+  span > 86_400_000 ? new Date(ms).toISOString().slice(5, 16).replace('T', ' ') : utcTime(ms);
 
 const state = {
   mode: 'local' as Mode,
@@ -132,7 +135,7 @@ async function readAggregates(): Promise<void> {
   for (const item of items) {
     const w = Date.parse(item.windowStart);
     let groups = state.cache.get(w);
-    if (groups === undefined) state.cache.set(w, (groups = new Map()));
+    if (groups === undefined) state.cache.set(w, (groups = new Map<string, Item>()));
     groups.set(groupId(def, item.group), item);
   }
   state.openAtLastRead = open;
@@ -176,6 +179,8 @@ interface ChartData {
   readonly series: Series[];
   /** Fill between the first and last series (quantiles: p50 to p99). */
   readonly band: boolean;
+  /** Counts, sums, distinct counts, latencies: a y axis from 0 reads true. */
+  readonly fromZero: boolean;
 }
 
 const plots = new Map<HTMLElement, { plot: uPlot; signature: string }>();
@@ -194,7 +199,10 @@ function makePlot(element: HTMLElement, data: ChartData): uPlot {
       height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       series: [
-        { label: 'window (UTC)' },
+        {
+          label: 'window (UTC)',
+          value: (_: uPlot, v: number | null) => (v === null ? '–' : timeLabel(v * 1000, span)),
+        },
         ...data.series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -206,7 +214,12 @@ function makePlot(element: HTMLElement, data: ChartData): uPlot {
       ],
       bands: data.band ? [{ series: [seriesCount, 1], fill: 'rgba(56, 189, 248, 0.16)' }] : [],
       axes: [
-        { stroke: '#94a3b8', grid: { stroke: '#1e293b' }, ticks: { stroke: '#1e293b' } },
+        {
+          stroke: '#94a3b8',
+          grid: { stroke: '#1e293b' },
+          ticks: { stroke: '#1e293b' },
+          values: (_, splits) => splits.map((v) => timeLabel(v * 1000, span)),
+        },
         {
           stroke: '#94a3b8',
           grid: { stroke: '#1e293b' },
@@ -224,6 +237,19 @@ function makePlot(element: HTMLElement, data: ChartData): uPlot {
             return [(end - span) / 1000, end / 1000];
           },
         },
+        ...(data.fromZero
+          ? {
+              y: {
+                range: (_: uPlot, min: number, max: number): uPlot.Range.MinMax =>
+                  uPlot.rangeNum(
+                    Math.min(0, Number.isFinite(min) ? min : 0),
+                    Math.max(1, Number.isFinite(max) ? max : 0),
+                    0.1,
+                    true,
+                  ),
+              },
+            }
+          : {}),
       },
       legend: { live: true },
     },
@@ -234,7 +260,7 @@ function makePlot(element: HTMLElement, data: ChartData): uPlot {
 
 function drawChart(panel: HTMLElement, data: ChartData): void {
   const element = panel.querySelector<HTMLElement>('.chart')!;
-  const signature = JSON.stringify([state.width, data.band, data.series.map((s) => [s.label, s.color])]);
+  const signature = JSON.stringify([state.width, data.band, data.fromZero, data.series.map((s) => [s.label, s.color])]);
   let entry = plots.get(element);
   if (entry === undefined || entry.signature !== signature) {
     entry?.plot.destroy();
@@ -270,6 +296,8 @@ function absentValue(op: Op): number | null {
   return op === 'count' || op === 'sum' || op === 'distinct' ? 0 : null;
 }
 
+const zeroBased = (op: Op): boolean => op === 'count' || op === 'sum' || op === 'distinct';
+
 function windowsWithData(): number[] {
   return [...state.cache.keys()].sort((a, b) => a - b);
 }
@@ -289,7 +317,12 @@ function lineData(def: Definition, name: string, op: Op, ranked: string[]): { da
   if (single !== '') {
     const scope = def.groupBy.length === 0 ? 'one total per window' : `group ${groupLabel(def, single)}`;
     return {
-      data: { xs, band: false, series: [{ label: name, color: PALETTE[0], fill: true, values: lineOfGroup(name, op, single, windows) }] },
+      data: {
+        xs,
+        band: false,
+        fromZero: zeroBased(op),
+        series: [{ label: name, color: PALETTE[0], fill: true, values: lineOfGroup(name, op, single, windows) }],
+      },
       scope,
     };
   }
@@ -302,10 +335,20 @@ function lineData(def: Definition, name: string, op: Op, ranked: string[]): { da
       if (op === 'max') return Math.max(...all);
       return all.reduce((a, b) => a + b, 0);
     });
-    const how = { count: 'summed', sum: 'summed', min: 'lowest of', max: 'highest of' }[op];
+    const how = {
+      count: `all ${ranked.length} groups added up`,
+      sum: `all ${ranked.length} groups added up`,
+      min: `lowest over all ${ranked.length} groups`,
+      max: `highest over all ${ranked.length} groups`,
+    }[op];
     return {
-      data: { xs, band: false, series: [{ label: `${name}, all groups`, color: PALETTE[0], fill: true, values }] },
-      scope: `${how} all ${ranked.length} groups`,
+      data: {
+        xs,
+        band: false,
+        fromZero: zeroBased(op),
+        series: [{ label: `${name}, all groups`, color: PALETTE[0], fill: true, values }],
+      },
+      scope: how,
     };
   }
   // avg and distinct do not add up across groups: one line for each of the busiest groups.
@@ -314,6 +357,7 @@ function lineData(def: Definition, name: string, op: Op, ranked: string[]): { da
     data: {
       xs,
       band: false,
+      fromZero: zeroBased(op),
       series: busiest.map((id, i) => ({
         label: groupLabel(def, id),
         color: PALETTE[i % PALETTE.length],
@@ -346,6 +390,7 @@ function quantileData(def: Definition, name: string, ranked: string[]): { data: 
     data: {
       xs: windows.map((w) => w / 1000),
       band: true,
+      fromZero: true,
       series: [
         { label: 'p50', color: '#38bdf8', width: 1, values: per('p50') },
         { label: 'p95', color: '#fbbf24', width: 2, values: per('p95') },
@@ -434,6 +479,7 @@ function buildPanels(def: Definition): void {
       if (m.op === 'topK') {
         const table = document.createElement('table');
         table.id = `topk-${name}`;
+        table.className = 'topk';
         const head = document.createElement('thead');
         const tr = document.createElement('tr');
         for (const [text, cls] of [
@@ -492,6 +538,7 @@ function renderTopK(panel: HTMLElement, data: ReturnType<typeof topKData>): void
   }
   const start = data.windowStart;
   const end = start + state.width;
+  table.dataset.group = state.group;
   table.dataset.windowStart = new Date(start).toISOString();
   table.dataset.windowEnd = new Date(end).toISOString();
   const open = end > Date.now();
@@ -550,7 +597,7 @@ function saveSelection(): void {
 
 function resetData(): void {
   state.generation++;
-  state.cache = new Map();
+  state.cache = new Map<number, Map<string, Item>>();
   state.openAtLastRead = 0;
   state.lastFullRead = 0;
 }

@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Started, sendLoad, startLocalMode, stopLocalMode } from '../support/local-mode';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+/** Generous: CI's machine is as busy as this one or busier. */
+const WAIT = { timeout: 60_000 };
 
 let local: Started | undefined;
 let browser: Browser | undefined;
@@ -39,8 +41,35 @@ afterAll(async () => {
   if (local !== undefined) await stopLocalMode(local);
 });
 
+interface TopEntry {
+  value: string;
+  count: number;
+}
+
+async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`${local!.dashboard}${path}`);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** What a top-K table shows: its window, its group ('' = all) and its rows, read at one moment. */
+async function readTopK(page: Page, id: string): Promise<{ windowStart: string; group: string; rows: TopEntry[] }> {
+  // A string runs in the page, where the DOM is; this file is type-checked for Node.
+  return (await page.evaluate(`(() => {
+    const table = document.getElementById(${JSON.stringify(id)});
+    return {
+      windowStart: table.dataset.windowStart,
+      group: table.dataset.group,
+      rows: [...table.querySelectorAll('tbody tr')].map((tr) => ({
+        value: tr.querySelector('td.value').textContent,
+        count: Number(tr.querySelector('td.count').textContent.replace(/,/g, '')),
+      })),
+    };
+  })()`)) as { windowStart: string; group: string; rows: TopEntry[] };
+}
+
 describe('dashboard in a real browser', () => {
-  it('draws the charts with data and shows the same top keys as the API', async () => {
+  it('draws every declared measure the way it reads, with the same top-K as the API', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -48,31 +77,86 @@ describe('dashboard in a real browser', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     await page.goto(local!.dashboard);
-    // Strings run in the page, where the DOM is; this file is type-checked for Node.
-    await page.waitForFunction("Number(document.getElementById('counts').dataset.points) > 0", null, {
-      timeout: 30_000,
-    });
-    await page.waitForFunction("document.querySelectorAll('#top tbody tr').length > 0", null, { timeout: 30_000 });
+
+    // The default declaration is by_type: its count is a line with points.
+    await page.waitForFunction("document.getElementById('aggregate').value === 'by_type'", null, WAIT);
+    await page.waitForFunction("Number(document.getElementById('measure-count')?.dataset.points) > 0", null, WAIT);
+    expect(await page.locator('#measure-count canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#measure-count').getAttribute('data-op')).toBe('count');
+    expect(await page.locator('#topk-top_keys').count()).toBe(1);
+
+    // Local mode: the fault control is there, and shows the rate in force.
+    expect(await page.locator('#faults').isVisible()).toBe(true);
+    expect(await page.locator('#fault-rate').isVisible()).toBe(true);
+    await page.waitForFunction("document.getElementById('faults').dataset.rate !== undefined", null, WAIT);
+    const faults = await api<{ dynamodbWriteFailRate: number }>('/api/local/faults');
+    expect(Number(await page.locator('#faults').getAttribute('data-rate'))).toBe(faults.dynamodbWriteFailRate);
+
+    // The clickstream's pages, per minute: a p50–p99 band for latency, a ranked table of referrers.
+    await page.selectOption('#aggregate', 'pages');
+    await page.selectOption('#window', '1m');
+    await page.waitForFunction(
+      `(() => {
+        const panel = document.getElementById('measure-latency');
+        return panel !== null && Number(panel.dataset.points) > 0 && panel.dataset.band === 'p50-p99' &&
+          panel.querySelector('canvas') !== null;
+      })()`,
+      null,
+      WAIT,
+    );
+    await page.waitForFunction("document.querySelectorAll('#topk-referrers tbody tr').length > 0", null, WAIT);
+    expect(await page.locator('#measure-latency').getAttribute('data-op')).toBe('quantiles');
+    expect(await page.locator('#measure-views canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#measure-users canvas').count()).toBeGreaterThan(0);
     // Data settled (the load is over): one more poll so the table and the API read the same.
     await page.waitForTimeout(2_500);
 
     expect(await page.locator('#health').getAttribute('data-state')).toBe('ok');
-    expect(await page.locator('#counts canvas').count()).toBeGreaterThan(0);
-    expect(await page.locator('#sums canvas').count()).toBeGreaterThan(0);
     expect(Number(await page.locator('#poison').textContent())).toBeGreaterThanOrEqual(0);
 
-    const type = await page.locator('#type').inputValue();
-    const rows: string[][] = [];
-    for (const tr of await page.locator('#top tbody tr').all()) rows.push(await tr.locator('td').allTextContents());
-    const api = (await (
-      await fetch(`${local!.dashboard}/api/top?type=${type}&minutes=5&by=count&limit=10`)
-    ).json()) as {
-      items: { key: string; count: number }[];
-    };
-    expect(rows.map((r) => [r[0], Number(r[1].replace(/,/g, ''))])).toEqual(api.items.map((i) => [i.key, i.count]));
+    // All groups: the table merges the groups' lists of the window it names (counts added, top k kept).
+    const merged = await readTopK(page, 'topk-referrers');
+    expect(merged.group).toBe('');
+    const windowEnd = new Date(Date.parse(merged.windowStart) + 60_000).toISOString();
+    const range = `aggregate=pages&window=1m&from=${merged.windowStart}&to=${windowEnd}`;
+    const all = await api<{ items: { group: Record<string, string | null>; measures: { referrers: TopEntry[] } }[] }>(
+      `/api/aggregates?${range}`,
+    );
+    const added = new Map<string, number>();
+    for (const item of all.items) {
+      for (const e of item.measures.referrers) added.set(e.value, (added.get(e.value) ?? 0) + e.count);
+    }
+    const expected = [...added.entries()]
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .slice(0, 10);
+    expect(merged.rows).toEqual(expected);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // One group (the busiest, listed first): the table is that group's list as the API answers it.
+    const option = await page.locator('#group option').nth(1).getAttribute('value');
+    await page.selectOption('#group', option!);
+    await page.waitForFunction(
+      `document.getElementById('topk-referrers').dataset.group === ${JSON.stringify(option)}`,
+      null,
+      WAIT,
+    );
+    const one = await readTopK(page, 'topk-referrers');
+    const [pagePath] = JSON.parse(option!) as [string];
+    const groupEnd = new Date(Date.parse(one.windowStart) + 60_000).toISOString();
+    const single = await api<{
+      items: { group: Record<string, string | null>; measures: { referrers: TopEntry[] } }[];
+    }>(
+      `/api/aggregates?aggregate=pages&window=1m&from=${one.windowStart}&to=${groupEnd}` +
+        `&attributes.page=${encodeURIComponent(pagePath)}`,
+    );
+    expect(single.items).toHaveLength(1);
+    expect(single.items[0].group).toEqual({ 'attributes.page': pagePath });
+    expect(one.rows).toEqual(single.items[0].measures.referrers);
+    expect(Number(await page.locator('#measure-latency').getAttribute('data-points'))).toBeGreaterThan(0);
+
     expect(errors).toEqual([]);
   });
 });

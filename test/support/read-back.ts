@@ -12,7 +12,7 @@ export async function readAggregates(client: DynamoDBClient, tableName: string):
       new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
     );
     for (const item of page.Items ?? []) {
-      if (item.pk.S === TYPES_PARTITION) continue;
+      if (item.pk.S === TYPES_PARTITION || item.aggregate?.S !== 'by_key') continue;
       out.set(`${item.type.S}#${item.key.S}@${item.windowStart.S}`, {
         count: Number(item.count.N),
         sumCents: Math.round(Number(item.sum.N) * 100),

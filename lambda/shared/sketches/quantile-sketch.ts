@@ -33,8 +33,8 @@ export function nearestRank(q: number, n: number): number {
  * - `toProto` writes the dense bin array including its zero padding and an offset that
  *   depends on insertion order, so equal multisets give different bytes, and about 1 KB
  *   even for a single value (it also needs protobufjs, which the package does not declare).
- * Answers are clamped to the exact min and max, which keeps q = 0 and q = 1 exact and can
- * only move an answer closer to the true value.
+ * The exact min and max are kept: they answer ranks 1 and n, and clamping the other answers
+ * to them can only move an answer closer to the true value.
  */
 export class QuantileSketch {
   readonly relativeAccuracy: number;
@@ -80,6 +80,8 @@ export class QuantileSketch {
     const { count, negativeStore, zeroCount, store, mapping, min, max } = this.sketch;
     if (count === 0) return NaN;
     const rank = nearestRank(q, count);
+    if (rank === 1) return min;
+    if (rank === count) return max;
     let value: number;
     if (rank <= negativeStore.count) {
       // The negative store is keyed by |v|, so ascending value order is descending key order.

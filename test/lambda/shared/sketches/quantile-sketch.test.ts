@@ -108,8 +108,9 @@ describe('QuantileSketch', () => {
       const nearest = values[nearestRank(q, values.length) - 1];
       expect(Math.abs(sketch.quantile(q) - nearest)).toBeLessThanOrEqual(0.01 * nearest);
     }
-    expect(sketch.quantile(0.9)).toBeCloseTo(1.1 ** 6, 10);
-    expect(library.getValueAtQuantile(0.9)).toBeCloseTo(1.1 ** 5, 1);
+    // At q = 0.9 the two definitions part: rank 7 here, rank 6 in the library.
+    expect(Math.abs(sketch.quantile(0.9) - 1.1 ** 6)).toBeLessThanOrEqual(0.01 * 1.1 ** 6);
+    expect(Math.abs(library.getValueAtQuantile(0.9) - 1.1 ** 5)).toBeLessThanOrEqual(0.01 * 1.1 ** 5);
   });
 
   it('answers q = 0 and q = 1 with the exact minimum and maximum', () => {
