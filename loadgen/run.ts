@@ -1,5 +1,5 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { ExpectedAggregates } from './expect';
+import type { ExpectedAggregates } from './expect';
 import { KplPacker, type ShardRange } from './kpl-packer';
 import type { LoadgenOptions } from './options';
 import { GeneratorFeed } from './generator-feed';
@@ -103,7 +103,9 @@ async function runWith(
   options: LoadgenOptions,
   hooks: RunHooks,
 ): Promise<{ summary: Summary; expected?: ExpectedAggregates }> {
-  const expected = options.expect === undefined ? undefined : new ExpectedAggregates(options.windowSeconds);
+  // Loaded only for --expect: the sketches it brings would slow every start for nothing.
+  const expected =
+    options.expect === undefined ? undefined : new (await import('./expect')).ExpectedAggregates(options.declarations);
   const bucket = new TokenBucket(options.rate);
   let fatal: Error | undefined;
   let lastThrottle = -Infinity;

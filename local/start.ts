@@ -196,7 +196,7 @@ async function main(argv: readonly string[]): Promise<void> {
           json: false,
           concurrency: 2,
           maxRetries: 10,
-          windowSeconds: 60,
+          declarations: pipeline.declarations,
           startMs: Date.now(),
         },
         {

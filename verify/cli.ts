@@ -2,21 +2,40 @@ import { readFileSync } from 'node:fs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveStack } from '../dashboard/stack-outputs';
-import { AggregatesReader, type AggregateRow } from '../dashboard/aggregates-reader';
-import type { ExpectFile } from '../loadgen/expect';
+import { AggregatesReader } from '../dashboard/aggregates-reader';
+import { type Declarations, findAggregate } from '../lambda/shared/declarations';
+import { aggregatesFileOption } from '../lambda/shared/declarations-file';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/credentials';
-import { UsageError, parseDuration, parseFlags } from '../loadgen/options';
-import { type Comparison, compareAggregates, describeMismatch, parseExpectFile, rangesByType } from './compare';
+import { UsageError, aggregatesOption, parseDuration, parseFlags } from '../loadgen/options';
+import {
+  type Comparison,
+  type Expectation,
+  combine,
+  compareAggregate,
+  describeMismatch,
+  describeSummary,
+  expectation,
+  parseExpectFile,
+  rangeKey,
+} from './compare';
 
 export const USAGE = `Usage: npm run verify -- --expect FILE (--stack NAME | --table NAME [--endpoint URL])
-  [--region R] [--profile P] [--wait 60s] [--json]
+  [--aggregates PATH] [--region R] [--profile P] [--wait 60s] [--json] [--help]
 
-  --expect    the file the load generator wrote with --expect
-  --stack     a deployed stack: its AggregatesTableName output is read
-  --table     the aggregates table by name (local mode: aggregates, with --endpoint)
-  --endpoint  a DynamoDB endpoint, e.g. local mode's http://127.0.0.1:4568
-  --wait      keep reading until everything matches or this long has passed (default 60s)
-  --json      print the result as JSON`;
+  --expect      the file the load generator wrote with --expect (version 2, or a version 1 file of by_key)
+  --stack       a deployed stack: its AggregatesTableName output is read
+  --table       the aggregates table by name (local mode: aggregates, with --endpoint)
+  --endpoint    a DynamoDB endpoint, e.g. local mode's http://127.0.0.1:4568
+  --aggregates  the declarations the table was written with (default: the repository's aggregates.json)
+  --wait        keep reading until everything matches or this long has passed (default 60s)
+  --json        print the result as JSON
+  --help        print this and exit
+
+Exit 0 when every expected item matches, 1 on any mismatch, 2 on a usage error.`;
+
+/** Mismatches listed in text; JSON lists more, and always says how many there were. */
+const SHOWN = 20;
+const SHOWN_JSON = 1_000;
 
 export interface VerifyOptions {
   readonly expect: string;
@@ -27,6 +46,8 @@ export interface VerifyOptions {
   readonly profile?: string;
   readonly waitMs: number;
   readonly json: boolean;
+  readonly aggregatesFile: string;
+  readonly declarations: Declarations;
 }
 
 export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
@@ -35,10 +56,12 @@ export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
     stack: { type: 'string' },
     table: { type: 'string' },
     endpoint: { type: 'string' },
+    aggregates: { type: 'string' },
     region: { type: 'string' },
     profile: { type: 'string' },
     wait: { type: 'string' },
     json: { type: 'boolean' },
+    help: { type: 'boolean' },
   });
   const text = (name: string): string | undefined => {
     const v = values[name];
@@ -68,6 +91,8 @@ export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
       throw new UsageError(`--wait: expected a duration such as 0s, 30s or 2m, got "${wait}"`);
     }
   }
+  const aggregates = text('aggregates');
+  const declarations = aggregatesOption(aggregates);
   const region = text('region');
   const profile = text('profile');
   return {
@@ -79,31 +104,46 @@ export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
     ...(profile === undefined ? {} : { profile }),
     waitMs,
     json: values.json === true,
+    aggregatesFile: aggregatesFileOption(aggregates),
+    declarations,
   };
 }
 
-/** Reads every type's windows once; the aggregates are eventually there, so the caller polls. */
-export async function readAndCompare(reader: AggregatesReader, expect: ExpectFile): Promise<Comparison> {
-  const rows = new Map<string, AggregateRow[]>();
-  for (const [type, range] of rangesByType(expect)) {
-    rows.set(type, (await reader.aggregates(type, range.from, range.to)).items);
+/** Reads every expected aggregate's windows once; the aggregates are eventually there, so the caller polls. */
+export async function readAndCompare(
+  reader: AggregatesReader,
+  expect: Expectation,
+  declarations: Declarations,
+): Promise<Comparison> {
+  const parts = [];
+  for (const e of expect.aggregates) {
+    const declaration = findAggregate(declarations, e.name)!;
+    const range = expect.ranges.get(rangeKey(e.name, e.window));
+    // Room for every expected item and as many again that should not be there, so extras show.
+    const limit = Math.max(50_000, 2 * e.items.length);
+    const { items, truncated } =
+      range === undefined
+        ? { items: [], truncated: false }
+        : await reader.items(declaration, e.window, range.fromMs, range.toMs, {}, limit);
+    parts.push(compareAggregate(e, declaration, items, { extras: expect.extras, truncated }));
   }
-  return compareAggregates(expect, rows);
+  return combine(parts);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function verify(
   reader: AggregatesReader,
-  expect: ExpectFile,
+  expect: Expectation,
+  declarations: Declarations,
   waitMs: number,
   pollMs = 2_000,
 ): Promise<Comparison> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const result = await readAndCompare(reader, expect);
+    const result = await readAndCompare(reader, expect, declarations);
     // Too much is as wrong as too little, and waiting will not fix it.
-    const settled = result.mismatches.every((m) => m.kind === 'different' && m.actual!.count > m.expected.count);
+    const settled = result.mismatches.every((m) => m.overshoot);
     if (result.mismatches.length === 0 || settled || Date.now() + pollMs > deadline) return result;
     await sleep(pollMs);
   }
@@ -116,8 +156,12 @@ export async function main(
   out: Output = process.stdout,
   err: Output = process.stderr,
 ): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
   let options: VerifyOptions;
-  let expect: ExpectFile;
+  let expect: Expectation;
   try {
     options = parseVerifyOptions(argv);
     let text: string;
@@ -126,9 +170,10 @@ export async function main(
     } catch {
       throw new UsageError(`--expect: cannot read ${options.expect}`);
     }
-    expect = parseExpectFile(text, options.expect);
+    expect = expectation(parseExpectFile(text, options.expect), options.declarations, options.aggregatesFile);
   } catch (error) {
-    err.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    if (!(error instanceof UsageError)) throw error;
+    err.write(`${error.message}\n\n${USAGE}\n`);
     return 2;
   }
   // The SDK's credential chain reads the profile from here, like the AWS CLI's --profile.
@@ -142,18 +187,33 @@ export async function main(
       ? {}
       : { endpoint: options.endpoint, credentials: LOCAL_CREDENTIALS, region: options.region ?? LOCAL_REGION }),
   });
-  const result = await verify(new AggregatesReader(dynamodb, tableName), expect, options.waitMs);
+  const result = await verify(new AggregatesReader(dynamodb, tableName), expect, options.declarations, options.waitMs);
+  const truncated = result.aggregates.some((a) => a.truncated);
+  const ok = result.mismatches.length === 0 && !truncated;
   if (options.json) {
-    out.write(`${JSON.stringify({ table: tableName, ...result })}\n`);
+    out.write(
+      `${JSON.stringify({
+        table: tableName,
+        version: expect.version,
+        events: expect.events,
+        ok,
+        items: result.items,
+        matched: result.matched,
+        aggregates: result.aggregates,
+        mismatchCount: result.mismatches.length,
+        mismatches: result.mismatches.slice(0, SHOWN_JSON),
+      })}\n`,
+    );
   } else {
     out.write(
       `${expect.events} events in ${result.items} aggregate items; ${result.matched} match in table ${tableName}\n`,
     );
-    for (const m of result.mismatches.slice(0, 20)) out.write(`  ${describeMismatch(m)}\n`);
-    if (result.mismatches.length > 20) out.write(`  ... and ${result.mismatches.length - 20} more\n`);
-    out.write(result.mismatches.length === 0 ? 'OK: every expected aggregate is in the table\n' : 'MISMATCH\n');
+    for (const s of result.aggregates) out.write(`  ${describeSummary(s)}\n`);
+    for (const m of result.mismatches.slice(0, SHOWN)) out.write(`  ${describeMismatch(m)}\n`);
+    if (result.mismatches.length > SHOWN) out.write(`  ... and ${result.mismatches.length - SHOWN} more\n`);
+    out.write(ok ? 'OK: every expected aggregate is in the table\n' : 'MISMATCH\n');
   }
-  return result.mismatches.length === 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 if (require.main === module) {

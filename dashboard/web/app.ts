@@ -570,7 +570,7 @@ function refreshGroupPicker(def: Definition, ranked: string[]): void {
   const select = $<HTMLSelectElement>('group');
   if (def.groupBy.length === 0) {
     select.disabled = true;
-    if (select.options.length !== 1 || select.options[0].value !== '') {
+    if (select.options.length !== 1 || select.options[0].text !== 'one total per window') {
       select.replaceChildren(new Option('one total per window', ''));
     }
     return;

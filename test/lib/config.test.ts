@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PROFILES, loadConfig } from '../../lib/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, PROFILES, loadConfig, loadDeclarations } from '../../lib/config';
 
 function load(context: Record<string, unknown>): ReturnType<typeof loadConfig> {
   return loadConfig((name) => context[name], Object.keys(context));
@@ -61,7 +64,7 @@ describe('loadConfig', () => {
     [{ 'aggregator.logRetentionDays': 10 }, /^aggregator\.logRetentionDays: must be one of 1, 3, 5/],
     [{ 'aggregator.memoryMb': 64 }, /^aggregator\.memoryMb:/],
     [{ 'aggregator.timeoutSeconds': 901 }, /^aggregator\.timeoutSeconds:/],
-    [{ 'aggregates.windowSeconds': 7 }, /^aggregates\.windowSeconds: must divide a day evenly/],
+    [{ 'aggregates.windowSeconds': 60 }, /^aggregates\.windowSeconds: no such setting/],
     [{ 'aggregates.ttlDays': 0 }, /^aggregates\.ttlDays:/],
     [{ 'deadLetter.expireDays': 0 }, /^deadLetter\.expireDays:/],
     [{ removal: 'snapshot' }, /^removal: must be one of destroy, retain/],
@@ -84,6 +87,33 @@ describe('loadConfig', () => {
   it('accepts a parallelization factor above 1 when producers partition by the aggregate key', () => {
     const c = load({ 'aggregator.parallelizationFactor': 4, 'aggregator.partitionKeyIsAggregateKey': true });
     expect(c.aggregator.parallelizationFactor).toBe(4);
+  });
+
+  it('reads the declared aggregates, and stops on a mistake naming the file and the JSON path', () => {
+    expect(loadDeclarations(load({})).aggregates.map((a) => a.name)).toContain('by_key');
+    const dir = mkdtempSync(join(tmpdir(), 'aggregates-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        version: 2,
+        aggregates: [{ name: 'p', types: ['*'], windows: ['1m'], measures: { p: { op: 'quantiles', of: 'type' } } }],
+      }),
+    );
+    expect(() => loadDeclarations(load({ 'aggregates.file': bad }))).toThrow(
+      /^aggregates\.file: bad\.json: aggregates\[0\]\.measures\.p\.of: "type": quantiles needs a number/,
+    );
+    expect(() => loadDeclarations(load({ 'aggregates.file': join(dir, 'missing.json') }))).toThrow(
+      /^aggregates\.file: .*missing\.json: cannot be read: ENOENT/,
+    );
+  });
+
+  it('refuses, above a parallelization factor of 1, a declaration that does not group by key', () => {
+    const c = load({ 'aggregator.parallelizationFactor': 2, 'aggregator.partitionKeyIsAggregateKey': true });
+    expect(() => loadDeclarations(c)).toThrow(/^aggregates\[1\]\.groupBy: "by_type" does not group by key/);
+    expect(() =>
+      loadDeclarations({ ...c, aggregates: { ...c.aggregates, file: 'test/fixtures/keyed-aggregates.json' } }),
+    ).not.toThrow();
   });
 
   it('ignores context that is not config, such as CDK feature flags', () => {

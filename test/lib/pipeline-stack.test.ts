@@ -103,7 +103,7 @@ describe('PipelineStack', () => {
         'SearchDomainEndpoint',
         'StreamArn',
         'StreamName',
-        'WindowSeconds',
+        'ByTypeIndex',
       ].sort(),
     );
   });

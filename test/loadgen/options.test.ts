@@ -1,5 +1,26 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_AGGREGATES_FILE, loadDeclarationsFile } from '../../lambda/shared/declarations-file';
 import { UsageError, parseDuration, parseOptions } from '../../loadgen/options';
+
+const dir = mkdtempSync(join(tmpdir(), 'loadgen-options-'));
+const declarationsFile = join(dir, 'aggregates.json');
+const TOTALS = { name: 'totals', types: ['*'], windows: ['5m'], measures: { n: { op: 'count' } } };
+writeFileSync(declarationsFile, JSON.stringify({ version: 2, aggregates: [TOTALS] }));
+const badFile = join(dir, 'bad.json');
+writeFileSync(
+  badFile,
+  JSON.stringify({
+    version: 2,
+    aggregates: [
+      TOTALS,
+      { ...TOTALS, name: 'other' },
+      { ...TOTALS, name: 'third', measures: { p: { op: 'sum', of: 'nope' } } },
+    ],
+  }),
+);
 
 const base = ['--stream', 'events', '--scenario', 'iot', '--rate', '100'];
 const NOW = Date.UTC(2026, 10, 23, 9, 44, 12, 345);
@@ -27,8 +48,8 @@ describe('parseOptions', () => {
         '--json',
         '--concurrency',
         '4',
-        '--window-seconds',
-        '300',
+        '--aggregates',
+        declarationsFile,
         '--start',
         '2026-11-23T10:00:00+01:00',
       ],
@@ -50,7 +71,7 @@ describe('parseOptions', () => {
       json: true,
       concurrency: 4,
       maxRetries: 10,
-      windowSeconds: 300,
+      declarations: loadDeclarationsFile(declarationsFile),
       startMs: Date.UTC(2026, 10, 23, 9),
     });
   });
@@ -66,9 +87,9 @@ describe('parseOptions', () => {
       kpl: false,
       json: false,
       concurrency: 8,
-      windowSeconds: 60,
     });
     expect(o.startMs).toBe(Date.UTC(2026, 10, 23, 9, 44, 12));
+    expect(o.declarations).toEqual(loadDeclarationsFile(PROJECT_AGGREGATES_FILE));
   });
 
   it.each([
@@ -97,7 +118,19 @@ describe('parseOptions', () => {
     [[...base, '--count', '1', '--keys', '0'], /^--keys: expected a positive integer/],
     [[...base, '--count', '1', '--endpoint', 'localhost:4567'], /^--endpoint: expected a URL/],
     [[...base, '--count', '1', '--start', 'yesterday'], /^--start: expected ISO-8601/],
-    [[...base, '--count', '1', '--window-seconds', '7'], /^--window-seconds: must divide a day evenly/],
+    [
+      [...base, '--count', '1', '--window-seconds', '60'],
+      /^--window-seconds: no longer taken; the windows are those of --aggregates/,
+    ],
+    [
+      [...base, '--count', '1', '--aggregates', badFile],
+      /^--aggregates: bad\.json: aggregates\[2\]\.measures\.p\.of: "nope"/,
+    ],
+    [
+      [...base, '--count', '1', '--aggregates', join(dir, 'none.json')],
+      /^--aggregates: .*none\.json: cannot be read: ENOENT/,
+    ],
+    [[...base, '--count', '1', '--aggregates', ''], /^--aggregates: must not be empty/],
     [[...base, '--count', '1', '--rat', '5'], /Unknown option '--rat'/],
     [[...base, '--count', '1', 'extra'], /extra/],
   ])('refuses %j, naming the flag', (argv, message) => {

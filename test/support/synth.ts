@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, loadDeclarations } from '../../lib/config';
 import { PipelineStack } from '../../lib/pipeline-stack';
 
 export interface Synthesized {
@@ -48,6 +48,7 @@ export function synthPipeline(
   const config = loadConfig((name) => app.node.tryGetContext(name), Object.keys(context));
   const stack = new PipelineStack(app, 'StreamingPipeline', {
     config,
+    declarations: loadDeclarations(config),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

@@ -6,12 +6,24 @@ import { onlyResource, synthPipeline } from '../../support/synth';
 describe('AggregatesTable', () => {
   const dev = onlyResource(synthPipeline().template, 'AWS::DynamoDB::GlobalTable').properties;
 
-  it('answers one key over time from the table and all keys of a type from a write-sharded index', () => {
+  it('answers every read from the table keys alone, with no index by default', () => {
     expect(dev.KeySchema).toEqual([
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    expect(dev.GlobalSecondaryIndexes).toEqual([
+    expect(dev.GlobalSecondaryIndexes).toBeUndefined();
+    expect(dev.AttributeDefinitions).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ]);
+  });
+
+  it('adds the write-sharded byType index when config asks for it', () => {
+    const withIndex = onlyResource(
+      synthPipeline({ 'aggregates.byTypeIndex': true }).template,
+      'AWS::DynamoDB::GlobalTable',
+    ).properties;
+    expect(withIndex.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'byType',
         KeySchema: [
@@ -49,6 +61,9 @@ describe('AggregatesTable', () => {
   it('matches the layout the emulators are given in local mode and tests', () => {
     const local = aggregatesTableDefinition('t');
     expect(local.KeySchema).toEqual(dev.KeySchema);
+    expect(local.AttributeDefinitions).toEqual(dev.AttributeDefinitions);
     expect(local.GlobalSecondaryIndexes).toEqual(dev.GlobalSecondaryIndexes);
+    const indexed = aggregatesTableDefinition('t', { byTypeIndex: true });
+    expect(indexed.GlobalSecondaryIndexes?.[0].IndexName).toBe('byType');
   });
 });

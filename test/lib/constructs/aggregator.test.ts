@@ -12,6 +12,8 @@ beforeAll(() => {
     stage: 'prod',
     'aggregator.partitionKeyIsAggregateKey': true,
     'aggregator.parallelizationFactor': 2,
+    // Above a factor of 1, every declaration must group by key (lib/config.ts checks it).
+    'aggregates.file': 'test/fixtures/keyed-aggregates.json',
   });
 });
 
@@ -85,7 +87,6 @@ describe('Aggregator function', () => {
         Variables: {
           TABLE_NAME: { Ref: i.table },
           DEAD_LETTER_BUCKET: { Ref: i.deadLetterBucket },
-          WINDOW_SECONDS: '60',
           AGGREGATE_TTL_DAYS: '7',
           POWERTOOLS_SERVICE_NAME: 'aggregator',
           POWERTOOLS_METRICS_NAMESPACE: 'StreamingPipeline',
@@ -115,7 +116,10 @@ describe('Aggregator role', () => {
           ],
           Resource: [{ 'Fn::GetAtt': [i.stream, 'Arn'] }],
         },
-        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [{ 'Fn::GetAtt': [i.table, 'Arn'] }] },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: [{ 'Fn::GetAtt': [i.table, 'Arn'] }],
+        },
         {
           Action: ['s3:PutObject'],
           Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [i.deadLetterBucket, 'Arn'] }, '/poison/*']] }],

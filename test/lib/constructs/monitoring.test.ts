@@ -1,3 +1,4 @@
+import { PROJECT_AGGREGATES_FILE } from '../../../lambda/shared/declarations-file';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -46,6 +47,7 @@ function build(options: { searchLeg?: boolean } & Partial<Omit<MonitoringProps, 
     stream: ingest.stream,
     table: aggregates.table,
     accessLogsBucket: accessLogs.bucket,
+    aggregatesFile: PROJECT_AGGREGATES_FILE,
     timeout: Duration.seconds(60),
     removalPolicy,
   });

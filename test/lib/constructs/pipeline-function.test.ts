@@ -35,6 +35,13 @@ describe('pipeline function bundles', () => {
     expect(typeof (loaded.handler ?? loaded.default?.handler)).toBe('function');
   });
 
+  it('bundles the declarations file beside the aggregator, where the handler reads it', () => {
+    const bundled = join(bundleOf('Kinesis consumer'), '..', 'aggregates.json');
+    expect(readFileSync(bundled, 'utf8')).toBe(
+      readFileSync(join(__dirname, '..', '..', '..', 'aggregates.json'), 'utf8'),
+    );
+  });
+
   it('the bundled search transform turns a Firehose record into a document', async () => {
     const loaded = (await import(bundleOf('Firehose transformation'))) as {
       handler?: (e: unknown) => Promise<{ records: { result: string; data: string }[] }>;
