@@ -470,6 +470,14 @@ export function loadDeclarations(c: PipelineConfig): Declarations {
     if (error instanceof DeclarationError) throw new ConfigError(`aggregates.file: ${error.message}`);
     throw error;
   }
+  declarations.aggregates.forEach((a, i) => {
+    // An item lives ttlDays after its window closes; a later event would re-create it holding only itself.
+    if (a.allowedLatenessSeconds !== undefined && a.allowedLatenessSeconds > c.aggregates.ttlDays * 86_400) {
+      throw new ConfigError(
+        `aggregates[${i}].allowedLateness: "${a.allowedLateness}" is longer than aggregates.ttlDays (${c.aggregates.ttlDays}), after which the window's item has expired`,
+      );
+    }
+  });
   if (c.aggregator.parallelizationFactor > 1) {
     declarations.aggregates.forEach((a, i) => {
       if (!isKeyed(a)) {

@@ -260,14 +260,15 @@ export class AggregatesStore {
         }
         delta = rest;
       }
-      const states = deltaStates(delta, source.events);
+      const stored = new Map<string, unknown>();
+      for (const m of delta.aggregate.measures) {
+        const state = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
+        if (state !== undefined) stored.set(m.name, state);
+      }
+      const states = deltaStates(delta, source.events, stored);
       const version = Number(current?.[A.version]?.N ?? 0);
       const item: Item = { ...current, ...key, ...this.baseAttributes(delta) };
-      for (const m of delta.aggregate.measures) {
-        const stored = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
-        const merged = stored === undefined ? states.get(m.name) : m.kind.merge(stored, states.get(m.name));
-        Object.assign(item, m.kind.store(m.name, merged));
-      }
+      for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
       item[wmName] = { S: last };
       item[A.version] = { N: String(version + 1) };
       writes++;

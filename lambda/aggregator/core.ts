@@ -174,7 +174,7 @@ export interface ItemDelta {
 
 export interface PreAggregated {
   readonly deltas: ItemDelta[];
-  /** Events too late for a window, per aggregate name (an event counts once per window size it missed). */
+  /** Events too late for at least one window size of an aggregate, per aggregate name. */
   readonly late: Map<string, number>;
 }
 
@@ -186,12 +186,13 @@ interface Accumulator {
   readonly entries: number[];
 }
 
-/** Map key of a group: values joined by a character no JSON text holds unescaped, null as a lone NUL. */
+/**
+ * Map key of a group, unambiguous whatever the values hold: one field is its value after a tag
+ * (`s` for a string, a lone `n` for null), several are their JSON array.
+ */
 function groupId(group: readonly (string | null)[]): string {
-  if (group.length === 1) return group[0] ?? '\u0000';
-  let id = '';
-  for (const v of group) id += `${v ?? '\u0000'}\u0001`;
-  return id;
+  if (group.length === 1) return group[0] === null ? 'n' : `s${group[0]}`;
+  return JSON.stringify(group);
 }
 
 /**
@@ -211,11 +212,12 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
       if (!aggregate.matches(e.type)) continue;
       let group: (string | null)[] | undefined;
       let id = '';
+      let wasLate = false;
       for (let w = 0; w < aggregate.windowsMs.length; w++) {
         const width = aggregate.windowsMs[w];
         const start = windowStart(e.eventTimeMs, width);
         if (isLate(start, width, e.arrivalMs, aggregate.latenessMs)) {
-          late.set(aggregate.name, (late.get(aggregate.name) ?? 0) + 1);
+          wasLate = true;
           continue;
         }
         if (group === undefined) {
@@ -236,14 +238,22 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
           acc.entries.push(i);
         }
       }
+      if (wasLate) late.set(aggregate.name, (late.get(aggregate.name) ?? 0) + 1);
     }
   }
   return { deltas, late };
 }
 
-/** The measures of a delta, folded from its events. */
-export function deltaStates(delta: ItemDelta, events: readonly DecodedEvent[]): Map<string, unknown> {
-  return measureStates(delta.aggregate, events, delta.entries);
+/**
+ * The measures of a delta, folded from its events, into the stored states when given: a sketch
+ * keeps the parameters it was made with, so a changed `k` or `relativeAccuracy` applies to new items.
+ */
+export function deltaStates(
+  delta: ItemDelta,
+  events: readonly DecodedEvent[],
+  into?: ReadonlyMap<string, unknown>,
+): Map<string, unknown> {
+  return measureStates(delta.aggregate, events, delta.entries, into);
 }
 
 /**

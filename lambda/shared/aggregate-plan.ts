@@ -68,15 +68,16 @@ export function isLate(windowStartMs: number, widthMs: number, arrivalMs: number
   return arrivalMs > windowStartMs + widthMs + latenessMs;
 }
 
-/** Folds events into fresh states of the aggregate's measures, in the given order. */
+/** Folds events, in the given order, into the measures' states: `into`'s where it has one, else fresh ones. */
 export function measureStates(
   aggregate: PlannedAggregate,
   events: readonly EventFields[],
   indices: readonly number[],
+  into?: ReadonlyMap<string, unknown>,
 ): Map<string, unknown> {
   const states = new Map<string, unknown>();
   for (const m of aggregate.measures) {
-    let state = m.kind.create(m.declaration);
+    let state = into?.get(m.name) ?? m.kind.create(m.declaration);
     for (const i of indices) {
       const input = m.input(events[i]);
       if (input !== undefined) state = m.kind.add(state, m.kind.input === 'none' ? undefined : input);

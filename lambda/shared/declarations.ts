@@ -171,7 +171,7 @@ function parseMeasure(path: string, raw: unknown, groupBy: readonly string[]): M
     throw new DeclarationError(`${path}.of`, `"${of}" is a groupBy field, so every group holds one value of it`);
   }
   if (measureOp === 'quantiles') {
-    const accuracy = raw.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+    const accuracy = raw.relativeAccuracy === undefined ? DEFAULT_RELATIVE_ACCURACY : raw.relativeAccuracy;
     if (
       typeof accuracy !== 'number' ||
       !(accuracy >= LIMITS.minRelativeAccuracy && accuracy <= LIMITS.maxRelativeAccuracy)
@@ -184,7 +184,7 @@ function parseMeasure(path: string, raw: unknown, groupBy: readonly string[]): M
     return { op: measureOp, of, relativeAccuracy: accuracy };
   }
   if (measureOp === 'topK') {
-    const k = raw.k ?? DEFAULT_TOP_K;
+    const k = raw.k === undefined ? DEFAULT_TOP_K : raw.k;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) {
       throw new DeclarationError(`${path}.k`, `must be an integer from 1 to ${LIMITS.maxK}`);
     }
@@ -210,7 +210,7 @@ function parseAggregate(path: string, raw: unknown): AggregateDeclaration {
       throw new DeclarationError(`${path}.types[${i}]`, `"${t}" is not an event type (${TYPE_PATTERN.source})`);
     }
   });
-  const groupBy = stringArray(`${path}.groupBy`, raw.groupBy ?? [], 0, LIMITS.groupBy);
+  const groupBy = stringArray(`${path}.groupBy`, raw.groupBy === undefined ? [] : raw.groupBy, 0, LIMITS.groupBy);
   groupBy.forEach((g, i) => {
     if (!isFieldRef(g, false)) {
       throw new DeclarationError(

@@ -13,6 +13,13 @@ export const MAX_FIELD_CHARS = 256;
 
 type Getter = (e: EventFields) => unknown;
 
+/** The first MAX_FIELD_CHARS characters, never half of a surrogate pair. */
+function cut(text: string): string {
+  const end = MAX_FIELD_CHARS;
+  const last = text.charCodeAt(end - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+}
+
 function getter(field: string): Getter {
   if (field === 'type') return (e) => e.type;
   if (field === 'key') return (e) => e.key;
@@ -24,7 +31,7 @@ function getter(field: string): Getter {
 function asText(raw: unknown): string | undefined {
   switch (typeof raw) {
     case 'string':
-      return raw.length > MAX_FIELD_CHARS ? raw.slice(0, MAX_FIELD_CHARS) : raw;
+      return raw.length > MAX_FIELD_CHARS ? cut(raw) : raw;
     case 'number':
     case 'boolean':
       return String(raw);

@@ -5,6 +5,7 @@ import {
   ExactSum,
   type ExpectFileV2,
   type ExpectedAggregateItem,
+  type ExpectedTop,
   ExpectedAggregates,
   keptTopValues,
   rankPair,
@@ -172,7 +173,7 @@ describe('ExpectedAggregates: the truth of each measure', () => {
     const [seven, yes] = e.toJSON().aggregates[0].items;
     expect(seven.group).toEqual({ 'attributes.page': '7' });
     expect(yes.group).toEqual({ 'attributes.page': 'true' });
-    const refs = seven.measures.refs as { total: number; distinctValues: number; top: { value: string }[] };
+    const refs = seven.measures.refs as ExpectedTop;
     expect(refs.total).toBe(820);
     expect(refs.distinctValues).toBe(40);
     expect(refs.top).toHaveLength(keptTopValues(2));

@@ -236,7 +236,7 @@ describe('compareAggregate', () => {
   it('reports missing, extra and different items, with group, window and measure', () => {
     const list = items.get('pages 1m')!.slice();
     const removed = list.shift()!;
-    const changed = { ...list[0], views: { N: String(Number(list[0].views.N) + 1) } };
+    const changed: StoredItem = { ...list[0], views: { N: String(Number(list[0].views.N) + 1) } };
     list[0] = changed;
     list.push({ ...removed, 'attributes.page': { S: '/nowhere' } });
     const { summary, mismatches } = check('pages', '1m', list);

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_AGGREGATES_FILE } from '../../../lambda/shared/declarations-file';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAggregatorEnv } from '../../../lambda/aggregator/env';
 import {
@@ -45,7 +49,7 @@ beforeEach(() => {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     TABLE_NAME: table,
     DEAD_LETTER_BUCKET: bucket,
-    WINDOW_SECONDS: '60',
+    AGGREGATES_FILE: PROJECT_AGGREGATES_FILE,
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   };
 });
@@ -94,6 +98,8 @@ describe('handler', () => {
     });
     expect(emf[0].AggregateWrites).toBeGreaterThan(0);
     expect(emf[0].ConditionalReplays).toBe(0);
+    expect(emf[0].LateEvents).toBe(0);
+    expect(emf[0].AggregateReads).toBeGreaterThanOrEqual(0);
     expect(emf[0].BatchLag).toBeGreaterThan(0);
     expect(emf[0].BatchDuration).toBeGreaterThanOrEqual(0);
 
@@ -108,6 +114,25 @@ describe('handler', () => {
     expect(poisonLines.reduce((n, l) => n + l.records, 0)).toBe(poison);
   });
 
+  it('fails the invocation naming a declarations file it cannot use, and where the mistake is', async () => {
+    process.env.AGGREGATES_FILE = '/nonexistent/aggregates.json';
+    let loaded = await import('../../../lambda/aggregator/handler');
+    await expect(loaded.handler(kinesisEvent([]))).rejects.toThrow(
+      '/nonexistent/aggregates.json: cannot be read: ENOENT',
+    );
+    vi.resetModules();
+    const dir = mkdtempSync(join(tmpdir(), 'aggregates-'));
+    writeFileSync(
+      join(dir, 'a.json'),
+      JSON.stringify({ version: 2, aggregates: [{ name: 'x', types: [], windows: ['1m'], measures: {} }] }),
+    );
+    process.env.AGGREGATES_FILE = join(dir, 'a.json');
+    loaded = await import('../../../lambda/aggregator/handler');
+    await expect(loaded.handler(kinesisEvent([]))).rejects.toThrow(
+      'a.json: aggregates[0].types: must be an array of 1 to 100 strings',
+    );
+  });
+
   it('fails the invocation naming a missing variable', async () => {
     delete process.env.TABLE_NAME;
     const { handler } = await import('../../../lambda/aggregator/handler');
@@ -117,21 +142,25 @@ describe('handler', () => {
 
 describe('readAggregatorEnv', () => {
   it('reads the contract variables with their defaults', () => {
-    expect(readAggregatorEnv({ TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b' })).toEqual({
+    // Deployed, the file sits beside the bundled handler.
+    expect(
+      readAggregatorEnv(
+        { TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b' },
+        join(__dirname, '..', '..', '..', 'lambda', 'aggregator'),
+      ),
+    ).toEqual({
       tableName: 't',
       deadLetterBucket: 'b',
-      windowSeconds: 60,
       ttlDays: 30,
+      aggregatesFile: join(__dirname, '..', '..', '..', 'lambda', 'aggregator', 'aggregates.json'),
+      byTypeIndex: false,
     });
   });
 
   it.each([
     [{ DEAD_LETTER_BUCKET: 'b' }, 'TABLE_NAME'],
     [{ TABLE_NAME: 't' }, 'DEAD_LETTER_BUCKET'],
-    [
-      { TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b', WINDOW_SECONDS: 'soon' },
-      'WINDOW_SECONDS: must be a positive integer',
-    ],
+    [{ TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b', BY_TYPE_INDEX: 'yes' }, 'BY_TYPE_INDEX: must be true or false'],
     [
       { TABLE_NAME: 't', DEAD_LETTER_BUCKET: 'b', AGGREGATE_TTL_DAYS: '-2' },
       'AGGREGATE_TTL_DAYS: must be a positive integer',
