@@ -4,6 +4,7 @@ import {
   BY_KEY,
   type Declarations,
   EXACT_OPS,
+  type MeasureOp,
   findAggregate,
   toJson,
 } from '../lambda/shared/declarations';
@@ -234,7 +235,7 @@ async function topV2(ctx: ApiContext, query: URLSearchParams): Promise<ApiRespon
     for (const [name, m] of Object.entries(aggregate.measures)) {
       const a = known.states.get(name);
       const b = states.get(name);
-      known.states.set(name, a === undefined ? b : b === undefined ? a : MEASURES[m.op].merge(a, b));
+      known.states.set(name, a === undefined ? b : b === undefined ? a : mergeOrNewer(m.op, a, b));
     }
   }
   const ranked = [...byGroup.entries()]
@@ -247,6 +248,18 @@ async function topV2(ctx: ApiContext, query: URLSearchParams): Promise<ApiRespon
     .slice(0, limit)
     .map(({ group, measures }) => ({ group, measures }));
   return { status: 200, body: { aggregate: aggregate.name, window, minutes, by, items: ranked } };
+}
+
+/**
+ * Two windows' states of a measure merged. Sketches made before `k` or `relativeAccuracy` changed
+ * cannot merge with later ones; the later window's state then stands for both.
+ */
+function mergeOrNewer(op: MeasureOp, a: unknown, b: unknown): unknown {
+  try {
+    return MEASURES[op].merge(a, b);
+  } catch {
+    return b;
+  }
 }
 
 function byKey(ctx: ApiContext): AggregateDeclaration {
@@ -303,6 +316,11 @@ async function topV1(ctx: ApiContext, query: URLSearchParams): Promise<ApiRespon
   return { status: 200, body: { type, minutes, by, items: ranked } };
 }
 
+/** v2 calls name a declaration or a window; v1 calls name neither. */
+function isV2(query: URLSearchParams): boolean {
+  return query.has('aggregate') || query.has('window');
+}
+
 function faults(ctx: ApiContext, method: string, body: unknown): ApiResponse {
   if (ctx.faults === undefined) throw new NotFound('no such endpoint: /api/local/faults (local mode only)');
   if (method === 'POST') {
@@ -348,9 +366,9 @@ export async function handleApi(
       case '/api/types':
         return { status: 200, body: { types: await ctx.reader.types() } };
       case '/api/aggregates':
-        return await (query.has('aggregate') ? aggregatesV2(ctx, query) : aggregatesV1(ctx, query));
+        return await (isV2(query) ? aggregatesV2(ctx, query) : aggregatesV1(ctx, query));
       case '/api/top':
-        return await (query.has('aggregate') ? topV2(ctx, query) : topV1(ctx, query));
+        return await (isV2(query) ? topV2(ctx, query) : topV1(ctx, query));
       case '/api/stats':
         return {
           status: 200,

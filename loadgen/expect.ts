@@ -380,7 +380,7 @@ export class ExpectedAggregates {
   }
 
   write(path: string): void {
-    writeFileSync(path, `${JSON.stringify(this.toJSON(), null, 1)}\n`);
+    writeFileSync(path, formatExpectFile(this.toJSON()));
   }
 
   private itemsOf(aggregate: PlannedAggregate, byStart: Map<number, Map<string, ItemTruth>>): ExpectedAggregateItem[] {
@@ -419,6 +419,21 @@ export class ExpectedAggregates {
       .sort((x, y) => byString(x.windowStart, y.windowStart) || byString(x.type, y.type) || byString(x.key, y.key));
     return { windowSeconds: byKey.windowSeconds[0], items };
   }
+}
+
+/** One item per line: a big run's file stays greppable and a fraction of the size of indented JSON. */
+export function formatExpectFile(file: ExpectFileV2): string {
+  const list = (items: readonly unknown[], indent: string): string =>
+    items.length === 0
+      ? '[]'
+      : `[\n${items.map((i) => `${indent}${JSON.stringify(i)}`).join(',\n')}\n${indent.slice(1)}]`;
+  const { aggregates, items, ...head } = file;
+  const open = JSON.stringify(head).slice(0, -1);
+  const parts = aggregates.map(
+    ({ items: rows, ...a }) => ` ${JSON.stringify(a).slice(0, -1)},"items":${list(rows, '  ')}}`,
+  );
+  const v1 = items === undefined ? '' : `,\n"items":${list(items, ' ')}`;
+  return `${open},\n"aggregates":[\n${parts.join(',\n')}\n]${v1}}\n`;
 }
 
 /** Grouped by type and key, with count, and sum, min and max of `value`, under the v1 names. */

@@ -7,6 +7,7 @@ import {
   type ExpectedAggregateItem,
   type ExpectedTop,
   ExpectedAggregates,
+  formatExpectFile,
   keptTopValues,
   rankPair,
 } from '../../loadgen/expect';
@@ -199,6 +200,23 @@ describe('ExpectedAggregates: the v1 part', () => {
       { type: 'b', key: 'k' },
       { type: 'a', key: 'a' },
     ]);
+  });
+
+  it('writes one item per line, the same JSON as toJSON', () => {
+    const e = new ExpectedAggregates(parseDeclarations({ version: 2, aggregates: [BY_KEY, PAGES] }));
+    e.add({ eventId: 'a', eventTime: T, type: 'page_view', key: 'k', attributes: { page: '/a', ms: 3 } });
+    e.add({ eventId: 'b', eventTime: T + 60_000, type: 'click', key: 'k' });
+    const text = formatExpectFile(e.toJSON());
+    expect(JSON.parse(text)).toEqual(e.toJSON());
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('  {"group":'))).toHaveLength(4);
+    expect(lines.filter((l) => l.startsWith(' {"type":'))).toHaveLength(2);
+    const empty = formatExpectFile(
+      new ExpectedAggregates(parseDeclarations({ version: 2, aggregates: [PAGES] })).toJSON(),
+    );
+    expect(empty).toMatch(
+      /^\{"version":2,"events":0,"lateness":"ignored",\n"aggregates":\[\n \{"name":"pages","window":"1m",.*"items":\[\]\},\n \{"name":"pages","window":"1h",.*"items":\[\]\}\n\]\}\n$/,
+    );
   });
 
   it('refuses an event the contract refuses', () => {
