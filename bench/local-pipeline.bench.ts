@@ -1,3 +1,4 @@
+import { PROJECT_AGGREGATES_FILE } from '../lambda/shared/declarations-file';
 import {
   CreateStreamCommand,
   GetRecordsCommand,
@@ -56,7 +57,13 @@ async function kinesaliteCeiling(samples = 200): Promise<{ p50: number; p99: num
  */
 export async function benchLocalPipeline(): Promise<BenchResult[]> {
   const ceiling = await kinesaliteCeiling();
-  const pipeline = await startLocalPipeline({ streamName: 'bench', kinesisPort: 0, dynamodbPort: 0, s3Port: 0 });
+  const pipeline = await startLocalPipeline({
+    streamName: 'bench',
+    kinesisPort: 0,
+    dynamodbPort: 0,
+    s3Port: 0,
+    aggregatesFile: PROJECT_AGGREGATES_FILE,
+  });
   try {
     const client = kinesisClient({
       endpoint: pipeline.kinesisEndpoint,

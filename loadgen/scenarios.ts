@@ -290,9 +290,9 @@ const REFERRER_HOSTS = [
   'lnkd.in',
 ];
 const REFERRER_TAIL = 500;
-const REFERRER_NAMES = [...REFERRER_HOSTS, ...Array.from({ length: REFERRER_TAIL }, (_, i) => `site-${i}.example`)].map(
-  safe,
-);
+/** Referrer i: a named host, or past them `site-N.example`. */
+const referrerName = (i: number): string =>
+  i < REFERRER_HOSTS.length ? REFERRER_HOSTS[i] : `site-${i - REFERRER_HOSTS.length}.example`;
 const referrerWeights = (): Weighted => {
   const head = REFERRER_HOSTS.map((_, k) => 1 / (k + 1) ** 1.2);
   const tail = Array.from({ length: REFERRER_TAIL }, (_, k) => 1 / (k + 1) ** 0.8);
@@ -361,7 +361,10 @@ function clickstream(random: Random, keys: number, prefix: string, keep: boolean
   const keyValueBytes = keyNames.map((k) => ascii(`"${safe(k)}","value":`));
   const pageNames = Array.from({ length: 500 }, (_, i) => safe(`/p/${i}`));
   const pageBytes = pageNames.map((p) => ascii(`,"attributes":{"page":"${p}","session":"s-`));
-  const referrerBytes = REFERRER_NAMES.map((r) => ascii(`","referrer":"${r}","latencyMs":`));
+  // Named hosts from a small table; the tail's as digits, not from a table of 500 that would miss the cache.
+  const hostBytes = REFERRER_HOSTS.map((r) => ascii(`","referrer":"${safe(r)}","latencyMs":`));
+  const siteBytes = ascii('","referrer":"site-');
+  const siteEndBytes = ascii('.example","latencyMs":');
   // The region and what follows it, per type: one copy.
   const type = (name: string, withValue: boolean, tail: string) => ({
     name,
@@ -406,7 +409,12 @@ function clickstream(random: Random, keys: number, prefix: string, keep: boolean
     w.int(user);
     w.byte(0x2d);
     w.int(halfHour);
-    w.bytes(referrerBytes[referrer]);
+    if (referrer < hostBytes.length) w.bytes(hostBytes[referrer]);
+    else {
+      w.bytes(siteBytes);
+      w.int(referrer - hostBytes.length);
+      w.bytes(siteEndBytes);
+    }
     w.int(latencyMs);
     w.bytes(t.tails[region]);
     let items = 0;
@@ -422,7 +430,7 @@ function clickstream(random: Random, keys: number, prefix: string, keep: boolean
       const attributes: Record<string, unknown> = {
         page: pageNames[page],
         session: `s-${user}-${halfHour}`,
-        referrer: REFERRER_NAMES[referrer],
+        referrer: referrerName(referrer),
         latencyMs,
         region: REGION_NAMES[region],
       };
@@ -501,17 +509,19 @@ function logs(random: Random, keys: number, prefix: string, keep: boolean): Make
     };
   });
   const popularity = new Zipf(keys, 1);
+  // A status and the rest of the event after it, made once.
+  const status = (code: number) => ({ code, bytes: ascii(`","status":${code},"unit":"ms"}}`) });
   const errors = cumulative([
-    [500, 5],
-    [502, 1],
-    [503, 3],
+    [status(500), 5],
+    [status(502), 1],
+    [status(503), 3],
   ] as const);
   const successes = cumulative([
-    [200, 85],
-    [201, 6],
-    [204, 4],
-    [301, 1],
-    [404, 4],
+    [status(200), 85],
+    [status(201), 6],
+    [status(204), 4],
+    [status(301), 1],
+    [status(404), 4],
   ] as const);
   const idBytes = ascii(`{"eventId":"${safe(prefix)}-`);
   const clock = new IsoClock('","eventTime":"');
@@ -519,17 +529,15 @@ function logs(random: Random, keys: number, prefix: string, keep: boolean): Make
     http_error: ascii('+00:00","type":"http_error","key":'),
     http_request: ascii('+00:00","type":"http_request","key":'),
   };
-  const statusBytes = ascii(',"attributes":{"status":');
   const regions = regionWeights();
-  const regionBytes = REGION_NAMES.map((r) => ascii(`,"region":"${r}","user":`));
+  // Users are written as digits, not looked up: a table of 5,000 fragments would miss the cache.
+  const regionBytes = REGION_NAMES.map((r) => ascii(`,"attributes":{"region":"${r}","user":"u-`));
   const users = new Zipf(LOG_USERS, 0.9);
-  const userNames = Array.from({ length: LOG_USERS }, (_, i) => safe(`u-${i}`));
-  const userBytes = userNames.map((u) => ascii(`"${u}","unit":"ms"}}`));
   return (index, timeMs, w, out) => {
     const route = routes[popularity.sample(random)];
     const failed = random() < route.errorRate;
     const status = failed ? errors(random) : successes(random);
-    const type = status >= 500 ? 'http_error' : 'http_request';
+    const type = status.code >= 500 ? 'http_error' : 'http_request';
     const region = regions.sample(random);
     const user = users.sample(random);
     w.bytes(idBytes);
@@ -538,14 +546,13 @@ function logs(random: Random, keys: number, prefix: string, keep: boolean): Make
     w.bytes(typeBytes[type]);
     w.bytes(route.bytes);
     const value = rounded(logNormal(random, route.medianMs * (failed ? 3 : 1), 0.6), 1, w);
-    w.bytes(statusBytes);
-    w.int(status);
     w.bytes(regionBytes[region]);
-    w.bytes(userBytes[user]);
+    w.int(user);
+    w.bytes(status.bytes);
     out.type = type;
     out.key = route.key;
     out.value = value;
-    if (keep) out.attributes = { status, region: REGION_NAMES[region], user: userNames[user], unit: 'ms' };
+    if (keep) out.attributes = { region: REGION_NAMES[region], user: `u-${user}`, status: status.code, unit: 'ms' };
   };
 }
 

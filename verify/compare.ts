@@ -468,5 +468,5 @@ export function describeMismatch(m: Mismatch): string {
 
 export function describeSummary(s: AggregateSummary): string {
   const mismatches = `${s.mismatches} mismatch${s.mismatches === 1 ? '' : 'es'}`;
-  return `${s.aggregate} ${s.window}: ${s.checked} items checked, ${mismatches}${s.truncated ? ' (read cut short: more items than the limit)' : ''}`;
+  return `${s.aggregate} ${s.window}: ${s.checked} item${s.checked === 1 ? '' : 's'} checked, ${mismatches}${s.truncated ? ' (read cut short: more items than the limit)' : ''}`;
 }

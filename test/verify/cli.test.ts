@@ -165,7 +165,8 @@ describe('npm run verify', () => {
     const r = await run(local(expectFile, table));
     expect(r.out).toMatch(/^\d+ events in (\d+) aggregate items; \1 match in table /);
     for (const a of file.aggregates) {
-      expect(r.out).toContain(`  ${a.name} ${a.window}: ${a.items.length} items checked, 0 mismatches\n`);
+      const n = a.items.length;
+      expect(r.out).toContain(`  ${a.name} ${a.window}: ${n} item${n === 1 ? '' : 's'} checked, 0 mismatches\n`);
     }
     expect(r.out).toContain('OK: every expected aggregate is in the table');
     expect(r.code).toBe(0);
