@@ -425,8 +425,8 @@ export class Monitoring extends Construct {
         period: ONE_MINUTE,
         label,
       });
-    // The aggregator's GetItem and UpdateItem, and the dashboard API's Query.
-    const operations = ['GetItem', 'UpdateItem', 'Query'];
+    // The aggregator's GetItem, UpdateItem and PutItem (sketch items), and the dashboard API's Query.
+    const operations = ['GetItem', 'UpdateItem', 'PutItem', 'Query'];
     const systemErrors = new MathExpression({
       expression: operations.map((op) => `FILL(${op.toLowerCase()}, 0)`).join(' + '),
       usingMetrics: Object.fromEntries(
@@ -559,7 +559,9 @@ export class Monitoring extends Construct {
         'Aggregate writes',
         [
           custom('AggregateWrites', 'Sum', FIVE_MINUTES, 'Write requests'),
+          custom('AggregateReads', 'Sum', FIVE_MINUTES, 'Reads of sketch items'),
           custom('ConditionalReplays', 'Sum', FIVE_MINUTES, 'Conditional replays'),
+          custom('LateEvents', 'Sum', FIVE_MINUTES, 'Late events (past allowedLateness)'),
         ],
         { width: 8 },
       ),

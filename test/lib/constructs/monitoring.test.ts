@@ -531,11 +531,11 @@ describe('Monitoring alarms', () => {
       };
     }[];
     expect(metrics.find((m) => m.Expression !== undefined)?.Expression).toBe(
-      'FILL(getitem, 0) + FILL(updateitem, 0) + FILL(query, 0)',
+      'FILL(getitem, 0) + FILL(updateitem, 0) + FILL(putitem, 0) + FILL(query, 0)',
     );
     const stats = metrics.filter((m) => m.MetricStat !== undefined).map((m) => m.MetricStat!);
-    expect(stats).toHaveLength(3);
-    for (const [i, op] of ['GetItem', 'UpdateItem', 'Query'].entries()) {
+    expect(stats).toHaveLength(4);
+    for (const [i, op] of ['GetItem', 'UpdateItem', 'PutItem', 'Query'].entries()) {
       expect(stats[i]).toEqual({
         Metric: {
           Namespace: 'AWS/DynamoDB',
@@ -725,7 +725,7 @@ describe('Monitoring dashboard', () => {
       // Storage: consumed capacity, throttles.
       `AWS/DynamoDB ConsumedReadCapacityUnits ${t}`,
       `AWS/DynamoDB ConsumedWriteCapacityUnits ${t}`,
-      ...['GetItem', 'UpdateItem', 'Query'].map((op) => `AWS/DynamoDB SuccessfulRequestLatency Operation=${op} ${t}`),
+      ...['GetItem', 'UpdateItem', 'PutItem', 'Query'].map((op) => `AWS/DynamoDB SuccessfulRequestLatency Operation=${op} ${t}`),
       // Delivery: freshness, success, bytes to S3.
       `AWS/Firehose DeliveryToS3.Bytes ${a}`,
       `AWS/Firehose DataReadFromKinesisStream.Bytes ${a}`,
