@@ -27,7 +27,9 @@ interface Outcome {
 
 function loadgen(args: string[], onStart?: (child: ChildProcess) => void): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'loadgen/cli.ts', ...args], {
+    // As npm run loadgen starts it: tsx's own CLI would sit in between and relay signals with a 30 ms
+    // grace, which a busy machine misses, so Ctrl-C would end in a SIGKILL (exit 130).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'loadgen/cli.ts', ...args], {
       cwd: ROOT,
       env: {
         ...process.env,
