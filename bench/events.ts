@@ -121,51 +121,64 @@ export const writeUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes
 /** Read units of one strongly consistent read: 1 per 4 KB, rounded up (at least 1). */
 export const readUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / (4 * KB)));
 
-/** Capacity units DynamoDB (here dynalite, which applies the same rules) reports for each request. */
+/** Requests and capacity units of one class of items (an aggregate and window, say). */
+export interface Metered {
+  read: number;
+  write: number;
+  requests: number;
+  /** Conditional writes refused (ConditionalCheckFailed): DynamoDB bills them too, dynalite reports none. */
+  refused: number;
+}
+
+/** Capacity DynamoDB (here dynalite, which applies the same rules) reports, by class of item. */
 export interface CapacityMeter {
-  readonly read: number;
-  readonly write: number;
-  readonly requests: Readonly<Record<string, number>>;
+  readonly byClass: ReadonlyMap<string, Metered>;
   reset(): void;
+}
+
+/** `<aggregate> <window>` from an aggregates table key (`pk` = `<aggregate>#<window>#<day>#<nn>`). */
+export function aggregateWindowOf(input: Record<string, unknown>): string {
+  const item = (input.Key ?? input.Item) as Record<string, AttributeValue> | undefined;
+  const pk = item?.pk?.S;
+  if (pk === undefined) return 'other';
+  const [aggregate, window] = pk.split('#');
+  return window === undefined ? aggregate : `${aggregate} ${window}`;
 }
 
 /**
  * Asks every request of the client for its consumed capacity (`ReturnConsumedCapacity: TOTAL`) and
- * adds it up by read and write, with a count of requests by command. A conditional write that fails
- * returns no capacity here, though DynamoDB bills it (at the existing item's size, at least 1 unit).
+ * adds it up by class of item, with the requests and the refused conditional writes.
  */
-export function meterCapacity(client: DynamoDBClient): CapacityMeter {
-  const state = { read: 0, write: 0, requests: {} as Record<string, number> };
+export function meterCapacity(
+  client: DynamoDBClient,
+  classify: (input: Record<string, unknown>) => string = aggregateWindowOf,
+): CapacityMeter {
+  const byClass = new Map<string, Metered>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const name = context.commandName ?? 'unknown';
-      state.requests[name] = (state.requests[name] ?? 0) + 1;
-      (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
-      const units = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity
-        ?.CapacityUnits;
-      if (units !== undefined) {
-        if (name === 'GetItemCommand' || name === 'QueryCommand' || name === 'ScanCommand') state.read += units;
-        else state.write += units;
+      const command = context.commandName ?? '';
+      const input = args.input as Record<string, unknown>;
+      const name = classify(input);
+      let m = byClass.get(name);
+      if (m === undefined) {
+        m = { read: 0, write: 0, requests: 0, refused: 0 };
+        byClass.set(name, m);
       }
-      return result;
+      m.requests++;
+      input.ReturnConsumedCapacity = 'TOTAL';
+      try {
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+        const units = consumed?.CapacityUnits ?? 0;
+        if (command === 'GetItemCommand' || command === 'QueryCommand' || command === 'ScanCommand') m.read += units;
+        else m.write += units;
+        return result;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') m.refused++;
+        throw error;
+      }
     },
     { step: 'initialize', name: 'benchCapacityMeter' },
   );
-  return {
-    get read() {
-      return state.read;
-    },
-    get write() {
-      return state.write;
-    },
-    get requests() {
-      return state.requests;
-    },
-    reset() {
-      state.read = 0;
-      state.write = 0;
-      state.requests = {};
-    },
-  };
+  return { byClass, reset: () => byClass.clear() };
 }
