@@ -32,6 +32,11 @@ function number(value: number): string {
   return value.toFixed(2);
 }
 
+const requests = (r: { writes: number; reads: number }): string =>
+  `${(r.writes + r.reads).toFixed(2)}` + ` (${r.writes.toFixed(2)} writes + ${r.reads.toFixed(2)} reads)`;
+const size = (bytes: number): string =>
+  `${Math.round(bytes).toLocaleString('en-US')} B, ${Math.max(1, Math.ceil(bytes / 1_024))} WCU`;
+
 function verdict(r: { pass?: boolean }): string {
   return r.pass === undefined ? '' : r.pass ? 'met' : '**missed**';
 }
@@ -87,11 +92,26 @@ function report(data: BenchmarkResults): string {
     '',
     '## What the cost model reads',
     '',
-    `- DynamoDB writes per aggregate item per batch: **${costInputs.writesPerItemPerBatch.value.toFixed(3)}**`,
-    `  (${costInputs.writesPerItemPerBatch.source}; ${costInputs.writesPerItemPerBatch.note}).`,
-    `- Aggregator batch duration (${costInputs.batchDurations.source}; ${costInputs.batchDurations.note}):`,
+    `From ${costInputs.writes.source} (${costInputs.writes.note}):`,
     '',
-    '| records per batch | aggregate items | ms per batch (LOCAL, dynalite) | of which CPU (core alone) |',
+    `- requests per stored item per batch: exact items **${requests(costInputs.writes.exactRequestsPerItem)}**; ` +
+      `items with sketches **${requests(costInputs.writes.sketchRequestsPerItem)}**; ` +
+      `items with sketches that ${costInputs.writes.contendedRequestsPerWrite.shards} shards write at once, per applied write, ` +
+      `**${requests(costInputs.writes.contendedRequestsPerWrite)}**;`,
+    `- one shard's watermark on an item: ${costInputs.writes.watermarkBytesPerShard.toFixed(1)} bytes; ` +
+      `a by_key item's byType index entry: ${Math.round(costInputs.writes.byTypeIndexEntryBytes)} bytes;`,
+    '- item sizes by DynamoDB\'s rules (one watermark; 1 WCU per 1 KB, rounded up):',
+    '',
+    '| declaration | window | sketches | read back after the run, median | full window at 1,000 events/s: write-weighted | mean | largest (groups) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...costInputs.writes.itemSizes.map(
+      (i) =>
+        `| ${i.aggregate} | ${i.window} | ${i.sketches ? 'yes' : 'no'} | ${size(i.readBackMedianBytes)} | ${size(i.fullWindowWriteWeightedBytes)} | ${size(i.fullWindowMeanBytes)} | ${size(i.fullWindowMaxBytes)} (${i.fullWindowGroups}) |`,
+    ),
+    '',
+    `Aggregator batch duration (${costInputs.batchDurations.source}; ${costInputs.batchDurations.note}):`,
+    '',
+    '| records per batch | stored items | ms per batch (LOCAL, dynalite) | of which CPU (core alone) |',
     '| --- | --- | --- | --- |',
     ...costInputs.batchDurations.points.map(
       (p) => `| ${p.records} | ${p.items} | ${p.ms.toFixed(1)} | ${p.coreMs.toFixed(2)} |`,
@@ -153,7 +173,7 @@ async function main(): Promise<void> {
   groups.push(['bench/loadgen.bench.ts', await benchLoadgen()]);
   groups.push(['bench/aggregator-core.bench.ts', benchAggregatorCore()]);
   const writes = await benchAggregateWrites();
-  groups.push(['bench/aggregate-writes.bench.ts', writes]);
+  groups.push(['bench/aggregate-writes.bench.ts', writes.results]);
   const batchPoints = await measureBatchDurations();
   groups.push(['bench/aggregator-batch.bench.ts', batchDurationResults(batchPoints)]);
   groups.push(['bench/local-pipeline.bench.ts', await benchLocalPipeline()]);
@@ -163,23 +183,27 @@ async function main(): Promise<void> {
   );
   for (const r of results) console.log(consoleLine(r));
 
-  const perItem = writes.find((r) => r.unit === 'writes/item' && r.target !== undefined);
-  if (perItem === undefined) throw new Error('bench/aggregate-writes.bench.ts no longer reports writes per item');
+  const exact = writes.costInputs.exactRequestsPerItem;
   // The load average says how busy the shared machine was while it ran.
   const data: BenchmarkResults = {
-    schema: 1,
+    schema: 2,
     machine: { ...started, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
     results,
     costInputs: {
       writesPerItemPerBatch: {
-        value: perItem.value,
+        value: exact.writes + exact.reads,
         source: 'bench/aggregate-writes.bench.ts',
-        note: 'conditional UpdateItem requests per aggregate item per batch, LOCAL against dynalite',
+        note: 'by_key: conditional UpdateItem requests (and reads) per stored item per batch, LOCAL against dynalite',
+      },
+      writes: {
+        ...writes.costInputs,
+        source: 'bench/aggregate-writes.bench.ts',
+        note: 'default declarations, load generator events, LOCAL against dynalite; sizes by DynamoDB\'s documented rules',
       },
       batchDurations: {
         points: batchPoints,
         source: 'bench/aggregator-batch.bench.ts',
-        note: 'processBatch wall time per batch, LOCAL against dynalite and s3rver; the cost model interpolates by aggregate items',
+        note: 'processBatch wall time per batch, default declarations, LOCAL against dynalite and s3rver; the cost model interpolates by stored items',
       },
     },
   };

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { PROFILES, type Stage, validateConfig } from '../lib/config';
-import type { BenchmarkResults } from '../bench/harness';
+import { join, relative, resolve } from 'node:path';
+import { loadDeclarations, PROFILES, type Stage, validateConfig } from '../lib/config';
+import type { BenchmarkResults, WritesCostInputs } from '../bench/harness';
+import type { Declarations } from '../lambda/shared/declarations';
 import {
   type CostBreakdown,
+  type CostInput,
   CostModelError,
   type Measured,
   cheaperModeByRate,
@@ -19,18 +21,46 @@ import { PRICES_AS_OF, REGION } from './prices';
 const ROOT = join(__dirname, '..');
 export const DEFAULT_RESULTS = join(ROOT, 'bench', 'results.json');
 
-/** The two measured inputs, from bench/results.json as `npm run bench` writes it. */
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isRequests = (r: unknown): r is { writes: number; reads: number } =>
+  isNumber((r as { writes?: unknown } | undefined)?.writes) && isNumber((r as { reads?: unknown }).reads);
+
+/** The measured inputs, from bench/results.json as `npm run bench` writes it. */
 export function measuredFrom(data: unknown, file: string): Measured {
   const inputs = (data as Partial<BenchmarkResults> | null)?.costInputs;
-  const writes = inputs?.writesPerItemPerBatch?.value;
+  const writes = inputs?.writes as Partial<WritesCostInputs> | undefined;
   const points = inputs?.batchDurations?.points;
-  if (typeof writes !== 'number' || !(writes > 0) || !Array.isArray(points) || points.length === 0) {
-    throw new CostModelError(`${file}: no costInputs (writesPerItemPerBatch, batchDurations); run npm run bench`);
+  if (
+    writes === undefined ||
+    !isRequests(writes.exactRequestsPerItem) ||
+    !isRequests(writes.sketchRequestsPerItem) ||
+    !isRequests(writes.contendedRequestsPerWrite) ||
+    !Array.isArray(writes.itemSizes) ||
+    !isNumber(writes.watermarkBytesPerShard) ||
+    !isNumber(writes.byTypeIndexEntryBytes) ||
+    !Array.isArray(points) ||
+    points.length === 0
+  ) {
+    throw new CostModelError(
+      `${file}: no costInputs (writes: requests per item, item sizes; batchDurations) of the declared aggregates; run npm run bench`,
+    );
   }
   const machine = (data as BenchmarkResults).machine;
   const when = machine === undefined ? '' : `, ${machine.date.slice(0, 10)} on ${machine.cpu}`;
+  const pick = (r: { writes: number; reads: number }) => ({ writes: r.writes, reads: r.reads });
   return {
-    writesPerItemPerBatch: writes,
+    exact: pick(writes.exactRequestsPerItem),
+    sketch: pick(writes.sketchRequestsPerItem),
+    contended: pick(writes.contendedRequestsPerWrite),
+    itemSizes: writes.itemSizes.map((i) => ({
+      aggregate: i.aggregate,
+      window: i.window,
+      signature: i.signature,
+      writeBytes: i.fullWindowWriteWeightedBytes,
+      storedBytes: i.fullWindowMeanBytes,
+    })),
+    watermarkBytesPerShard: writes.watermarkBytesPerShard,
+    byTypeIndexEntryBytes: writes.byTypeIndexEntryBytes,
     batchPoints: points.map((p) => ({ records: p.records, items: p.items, ms: p.ms })),
     source: `${file.startsWith(ROOT) ? relative(ROOT, file) : file} (LOCAL, dynalite${when})`,
   };
@@ -76,8 +106,20 @@ function align(rows: string[][], right: ReadonlySet<number>): string[] {
   );
 }
 
-/** The aligned plain-text breakdown. */
-export function formatBreakdown(b: CostBreakdown): string {
+const percent = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)} %`;
+
+/** What the byType index costs, and DynamoDB's share, for the footer and the README. */
+export function indexSentence(b: CostBreakdown, withIndex: CostBreakdown): string {
+  const dynamo = `DynamoDB is ${percent(b.byService.DynamoDB, b.totalUsd)} of the total`;
+  const indexUsd = usd(withIndex.derived.byTypeIndexUsd);
+  const share = percent(withIndex.derived.byTypeIndexUsd, withIndex.totalUsd);
+  return b.derived.byTypeIndexUsd > 0
+    ? `${dynamo}; the byType index costs ${indexUsd} of it, ${share} of the bill (aggregates.byTypeIndex=true)`
+    : `${dynamo}; the byType index is off: on (--by-type-index on), it would add ${indexUsd}, ${share} of a bill of ${usd(withIndex.totalUsd)}`;
+}
+
+/** The aligned plain-text breakdown; `withIndex` is the same input with the byType index on. */
+export function formatBreakdown(b: CostBreakdown, withIndex: CostBreakdown = b): string {
   const i = b.input;
   const d = b.derived;
   const header = [
@@ -100,8 +142,16 @@ export function formatBreakdown(b: CostBreakdown): string {
     ),
     '',
     `by service: ${totals.join(', ')}`,
-    `shards ${d.shards} (${d.consumers} consumers); ${quantity(d.recordsPerBatch)} records and ${quantity(d.itemsPerBatch)} aggregate items per batch; ` +
+    indexSentence(b, withIndex),
+    `shards ${d.shards} (${d.consumers} consumers); ${quantity(d.recordsPerBatch)} records and ${quantity(d.itemsPerBatch)} stored items per batch; ` +
       `${quantity(d.batchMs)} ms per batch from ${d.batchMsSource}`,
+    `stored items per batch and bytes per write: ${d.declarations
+      .map(
+        (l) =>
+          `${l.aggregate} ${l.window} ${quantity(l.itemsPerBatch)} × ${Math.round(l.writeBytes).toLocaleString('en-US')} B` +
+          `${l.shardsWriting > 1 ? ` (${l.shardsWriting} shards write each)` : ''}${l.sizeSource === 'estimated' ? ' (size estimated)' : ''}`,
+      )
+      .join(', ')}`,
     `Assumptions: cost/model.ts ASSUMPTIONS. Free tiers, data transfer, KMS requests and dashboard reads are not included.`,
   ];
   return [...header, body[0], '-'.repeat(width), ...body.slice(1), ...footer].join('\n');
@@ -110,15 +160,25 @@ export function formatBreakdown(b: CostBreakdown): string {
 export const TABLE_RATES = [10, 100, 1_000] as const;
 export const TABLE_SIZE = 1_024;
 
+/** The project's declarations (aggregates.json), as the profiles name them. */
+export function projectDeclarations(): Declarations {
+  return loadDeclarations(PROFILES.dev);
+}
+
 /** The README's Markdown table and the crossover sentences. */
-export function formatReadmeTable(measured: Measured, keys: number): string {
+export function formatReadmeTable(
+  measured: Measured,
+  keys: number,
+  declarations: Declarations = projectDeclarations(),
+): string {
   const stages: Stage[] = ['dev', 'prod'];
   const modes: StreamMode[] = ['on-demand', 'provisioned'];
-  const cost = (stage: Stage, mode: StreamMode, rate: number): CostBreakdown =>
+  const cost = (stage: Stage, mode: StreamMode, rate: number, byTypeIndex?: boolean): CostBreakdown =>
     monthlyCost({
       rate,
       sizeBytes: TABLE_SIZE,
-      config: withOverrides(PROFILES[stage], { mode }),
+      config: withOverrides(PROFILES[stage], { mode, byTypeIndex }),
+      declarations,
       mode,
       keys,
       peakFactor: 1,
@@ -139,7 +199,7 @@ export function formatReadmeTable(measured: Measured, keys: number): string {
     '',
   ];
   for (const stage of stages) {
-    const base = { sizeBytes: TABLE_SIZE, config: PROFILES[stage], keys, peakFactor: 1, measured };
+    const base = { sizeBytes: TABLE_SIZE, config: PROFILES[stage], declarations, keys, peakFactor: 1, measured };
     const segments = cheaperModeByRate(base);
     const sentence =
       segments.length === 1
@@ -157,10 +217,20 @@ export function formatReadmeTable(measured: Measured, keys: number): string {
         `a peak far above the average rate: a peak of ${peaks.join(', ')}.`,
     );
   }
+  for (const stage of stages) {
+    const mode = PROFILES[stage].stream.mode;
+    const off = cost(stage, mode, 1_000, false);
+    const on = cost(stage, mode, 1_000, true);
+    lines.push(
+      `- ${stage}, ${mode}, at 1,000 events/s: DynamoDB is ${percent(off.byService.DynamoDB, off.totalUsd)} of ${dollars(off.totalUsd)}; ` +
+        `the optional byType index (aggregates.byTypeIndex, off by default) would add ${dollars(on.derived.byTypeIndexUsd)}, ` +
+        `${percent(on.derived.byTypeIndexUsd, on.totalUsd)} of the bill with it on.`,
+    );
+  }
   lines.push(
     '',
     `${REGION} list prices as of ${PRICES_AS_OF.split(' ')[0]} (cost/prices.ts); ${keys.toLocaleString('en-US')} keys; 1 KiB = 1,024 bytes; ` +
-      `aggregator duration and writes per item from ${measured.source}.`,
+      `the declared aggregates of aggregates.json; aggregator duration, requests per item and item sizes from ${measured.source}.`,
   );
   return lines.join('\n');
 }
@@ -188,28 +258,60 @@ export function run(argv: readonly string[], io: Io): number {
   }
   try {
     const measured = loadMeasured(options.results ?? DEFAULT_RESULTS);
+    const aggregatesFile = options.aggregates === undefined ? undefined : resolve(options.aggregates);
     if (options.table) {
-      io.out(formatReadmeTable(measured, options.keys));
+      io.out(
+        formatReadmeTable(
+          measured,
+          options.keys,
+          loadDeclarations(withOverrides(PROFILES.dev, { aggregatesFile })),
+        ),
+      );
       return 0;
     }
     const profile = PROFILES[options.stage];
     const config = validateConfig(
-      withOverrides(profile, { mode: options.mode, archiveFormat: options.archiveFormat, search: options.search }),
+      withOverrides(profile, {
+        mode: options.mode,
+        archiveFormat: options.archiveFormat,
+        search: options.search,
+        byTypeIndex: options.byTypeIndex,
+        aggregatesFile,
+      }),
     );
-    const breakdown = monthlyCost({
+    const input: CostInput = {
       rate: options.rate!,
       sizeBytes: options.sizeBytes!,
       config,
+      declarations: loadDeclarations(config),
       mode: config.stream.mode,
       keys: options.keys,
       peakFactor: options.peakFactor,
       measured,
       batchMs: options.batchMs,
-    });
+    };
+    const breakdown = monthlyCost(input);
+    const withIndex = config.aggregates.byTypeIndex
+      ? breakdown
+      : monthlyCost({ ...input, config: withOverrides(config, { byTypeIndex: true }) });
     io.out(
       options.json
-        ? JSON.stringify({ ...breakdown, pricesAsOf: PRICES_AS_OF, region: REGION }, null, 2)
-        : formatBreakdown(breakdown),
+        ? JSON.stringify(
+            {
+              ...breakdown,
+              shares: {
+                dynamoDb: breakdown.byService.DynamoDB / breakdown.totalUsd,
+                byTypeIndexOn: config.aggregates.byTypeIndex,
+                byTypeIndexUsdWithItOn: withIndex.derived.byTypeIndexUsd,
+                byTypeIndexShareWithItOn: withIndex.derived.byTypeIndexUsd / withIndex.totalUsd,
+              },
+              pricesAsOf: PRICES_AS_OF,
+              region: REGION,
+            },
+            null,
+            2,
+          )
+        : formatBreakdown(breakdown, withIndex),
     );
     return 0;
   } catch (error) {

@@ -1,12 +1,15 @@
 import type { PipelineConfig } from '../lib/config';
 import type { BatchDurationPoint } from '../bench/harness';
+import type { AggregateDeclaration, Declarations } from '../lambda/shared/declarations';
+import { BY_KEY, hasSketches, isKeyed } from '../lambda/shared/declarations';
 import { PRICES, type Price } from './prices';
 
 /**
  * The monthly cost model: pure, inputs in, line items out. Every quantity it bills is derived
- * here from the profile (lib/config.ts), the rate and record size, the assumptions below, and two
- * values measured by `npm run bench` (bench/results.json): DynamoDB writes per aggregate item per
- * batch, and the aggregator's duration per batch. Nothing here reads files or the clock.
+ * here from the profile (lib/config.ts), the declared aggregates (aggregates.json), the rate and
+ * record size, the assumptions below, and what `npm run bench` measured (bench/results.json):
+ * DynamoDB requests per stored item per batch, the stored items' sizes, and the aggregator's
+ * duration per batch. Nothing here reads files or the clock.
  */
 
 export const HOURS_PER_MONTH = 730;
@@ -33,10 +36,34 @@ export const ASSUMPTIONS = {
   /** Lambda's 6 MB invocation payload: records travel base64-encoded with about 500 bytes of envelope each. */
   lambdaPayloadBytes: 6 * MiB,
   esmEnvelopeBytes: 500,
-  /** Write request units per aggregate write: 1 for the item (under 1 KB) and 1 for the byType index, whose projected count, sum, min and max change on every write. */
-  wruPerWrite: 2,
-  /** Stored bytes per aggregate: the item (~400 B with one shard's watermark, DynamoDB's 100 B overhead included) and its index copy (~300 B). */
-  aggregateBytes: 700,
+  /**
+   * Groups of a declaration (its items per window), from its groupBy: `[]` is one; any groupBy with `key`
+   * is `--keys` (distinct type and key pairs, so an upper bound for `key` alone); otherwise the product of
+   * each field's cardinality: `type` and the load generator's attributes as below, any other attribute 50.
+   */
+  typeCardinality: 4,
+  attributeCardinality: { 'attributes.page': 500, 'attributes.region': 6, 'attributes.referrer': 525 } as Readonly<
+    Record<string, number>
+  >,
+  otherAttributeCardinality: 50,
+  /**
+   * Share of the events a declaration takes: all for `types: ["*"]`, and also all for a list of types, an
+   * upper bound (the load generator's clickstream is 70 % page_view, and no iot or logs event at all).
+   */
+  typedDeclarationShare: 1,
+  /**
+   * Groups are uniform (an upper bound on items per batch for skewed ones). A declaration grouped by key is
+   * split over the shards by the partition key; any other is written by every shard, so its items carry every
+   * shard's watermark and, with sketches, its writers contend (the contended requests measured by the bench).
+   */
+  /** DynamoDB's per-item storage overhead (billed for storage, never for capacity units). */
+  itemOverheadBytes: 100,
+  /**
+   * Sizes of declarations the benchmark did not measure (another aggregates.json): the item without measures
+   * and with one watermark, each exact measure, and each sketch at its largest (HyperLogLog's dense form
+   * 3,074 B, a DDSketch of a lognormal latency, a top-K's 3k counters of short values). Upper bounds.
+   */
+  unmeasuredItem: { baseBytes: 260, exactMeasureBytes: 14, distinctBytes: 3_080, quantilesBytes: 1_200, topKBytesPerK: 60 },
   /** Archive size over raw JSON: gzip NDJSON, and Snappy Parquet (Firehose's default), of ~1 KB clickstream-like events. */
   compression: { gzip: 0.2, parquet: 0.2 },
   /** CloudWatch Logs bytes per aggregator invocation: START/END/REPORT lines (~350 B) and the Powertools EMF line (~750 B). */
@@ -65,10 +92,38 @@ export type StreamMode = 'on-demand' | 'provisioned';
 /** A batch-duration measurement as bench/results.json holds it, without the CPU share the model does not use. */
 export type BatchPoint = Omit<BatchDurationPoint, 'coreMs'>;
 
+/** Requests per stored item per batch. */
+export interface Requests {
+  readonly writes: number;
+  readonly reads: number;
+}
+
+/** A measured item size of one declaration and window size (bench/aggregate-writes.bench.ts). */
+export interface MeasuredItemSize {
+  readonly aggregate: string;
+  readonly window: string;
+  /** `declarationSignature` of the declaration measured: the size applies to the same declaration only. */
+  readonly signature: string;
+  /** Bytes a write pays for, with one watermark: the full window's size, weighted by how often each group is written. */
+  readonly writeBytes: number;
+  /** Bytes an item holds at the end of its window, mean over groups, with one watermark. */
+  readonly storedBytes: number;
+}
+
 /** What `npm run bench` measured, from bench/results.json. */
 export interface Measured {
-  readonly writesPerItemPerBatch: number;
-  /** Aggregator duration per batch by aggregate items per batch (LOCAL, against dynalite). */
+  /** Items of exact measures only: conditional UpdateItem requests (and reads after a refusal). */
+  readonly exact: Requests;
+  /** Items with sketches written by one shard: GetItem (unless the container remembers it) and a conditional PutItem. */
+  readonly sketch: Requests;
+  /** Items with sketches that every shard writes: per applied write, refused conditional writes included. */
+  readonly contended: Requests;
+  readonly itemSizes: readonly MeasuredItemSize[];
+  /** One shard's watermark on an item: every shard that writes an item adds one. */
+  readonly watermarkBytesPerShard: number;
+  /** A by_key item's entry in the optional byType index. */
+  readonly byTypeIndexEntryBytes: number;
+  /** Aggregator duration per batch by stored items per batch (LOCAL, against dynalite). */
   readonly batchPoints: readonly BatchPoint[];
   /** Where the numbers come from, for the output. */
   readonly source: string;
@@ -80,6 +135,8 @@ export interface CostInput {
   /** Bytes per event (one Kinesis record each, no KPL aggregation). */
   readonly sizeBytes: number;
   readonly config: PipelineConfig;
+  /** The declared aggregates (the profile's `aggregates.file`, validated). */
+  readonly declarations: Declarations;
   readonly mode: StreamMode;
   /** Distinct (type, key) pairs. */
   readonly keys: number;
@@ -111,14 +168,42 @@ export interface LineItem {
   readonly usd: number;
 }
 
+/** One declaration and window size, as the model bills it. */
+export interface DeclarationLoad {
+  readonly aggregate: string;
+  readonly window: string;
+  readonly sketches: boolean;
+  /** Groups in all (items per window), and those one shard's batches see. */
+  readonly groups: number;
+  readonly groupsPerShard: number;
+  /** Shards that write each item: 1 when grouped by key, else every shard. */
+  readonly shardsWriting: number;
+  readonly itemsPerBatch: number;
+  /** Bytes a write pays for (watermarks of every writing shard included), and its request units. */
+  readonly writeBytes: number;
+  readonly wruPerWrite: number;
+  readonly rruPerRead: number;
+  /** Requests per item per batch: writes (refused conditional ones included, billed alike) and reads. */
+  readonly requests: Requests;
+  /** Whether the sizes are the benchmark's or the `unmeasuredItem` estimate. */
+  readonly sizeSource: 'measured' | 'estimated';
+  readonly itemsStored: number;
+  readonly storedBytes: number;
+}
+
 export interface Derived {
   readonly consumers: number;
   readonly shards: number;
   readonly recordsPerBatch: number;
   readonly batchesPerMonth: number;
+  /** Stored items a batch writes, all declarations and window sizes together. */
   readonly itemsPerBatch: number;
+  readonly declarations: readonly DeclarationLoad[];
+  /** What the byType index adds (its writes and storage); 0 when `aggregates.byTypeIndex` is off. */
+  readonly byTypeIndexUsd: number;
   readonly batchMs: number;
   readonly batchMsSource: string;
+  /** Write requests to the aggregates table a month, refused conditional ones included. */
   readonly aggregateWritesPerMonth: number;
   readonly aggregatesStored: number;
   readonly archiveGbPerMonth: number;
@@ -193,13 +278,107 @@ export function recordsPerBatch(ratePerShard: number, size: number, config: Pipe
 }
 
 /**
- * Expected distinct (type, key, window) in a batch of `records` spread uniformly over `keys` pairs,
- * when the batch spans `spanSeconds` of event time: cells = keys × windows touched, and
+ * Expected distinct (group, window) in a batch of `records` spread uniformly over `groups`, when the
+ * batch spans `spanSeconds` of event time: cells = groups × windows touched, and
  * items = cells × (1 − e^(−records/cells)).
  */
-export function itemsPerBatch(records: number, keys: number, spanSeconds: number, windowSeconds: number): number {
-  const cells = Math.max(1, keys * (1 + spanSeconds / windowSeconds));
+export function itemsPerBatch(records: number, groups: number, spanSeconds: number, windowSeconds: number): number {
+  if (records <= 0) return 0;
+  const cells = Math.max(1, groups * (1 + spanSeconds / windowSeconds));
   return Math.max(1, Math.min(records, cells * (1 - Math.exp(-records / cells))));
+}
+
+/** What identifies a declaration for its measured item sizes: its types, groupBy and measures. */
+export function declarationSignature(d: AggregateDeclaration): string {
+  return JSON.stringify({ types: [...d.types].sort(), groupBy: d.groupBy, measures: d.measures });
+}
+
+/** Groups a declaration has in all (ASSUMPTIONS: typeCardinality, attributeCardinality). */
+export function groupsOf(d: AggregateDeclaration, keys: number): number {
+  if (d.groupBy.includes('key')) return keys;
+  return d.groupBy.reduce(
+    (n, field) =>
+      n *
+      (field === 'type'
+        ? ASSUMPTIONS.typeCardinality
+        : (ASSUMPTIONS.attributeCardinality[field] ?? ASSUMPTIONS.otherAttributeCardinality)),
+    1,
+  );
+}
+
+/** Write and stored bytes of one item with one watermark: measured when the benchmark ran this declaration, else estimated. */
+export function itemSizeOf(
+  d: AggregateDeclaration,
+  window: string,
+  measured: Measured,
+): { writeBytes: number; storedBytes: number; source: 'measured' | 'estimated' } {
+  const signature = declarationSignature(d);
+  const m = measured.itemSizes.find((i) => i.signature === signature && i.window === window);
+  if (m !== undefined) return { writeBytes: m.writeBytes, storedBytes: m.storedBytes, source: 'measured' };
+  const u = ASSUMPTIONS.unmeasuredItem;
+  let bytes = u.baseBytes;
+  for (const measure of Object.values(d.measures)) {
+    if (measure.op === 'distinct') bytes += u.distinctBytes;
+    else if (measure.op === 'quantiles') bytes += u.quantilesBytes;
+    else if (measure.op === 'topK') bytes += u.topKBytesPerK * (measure.k ?? 10);
+    else bytes += u.exactMeasureBytes * (measure.op === 'avg' ? 2 : 1);
+  }
+  return { writeBytes: bytes, storedBytes: bytes, source: 'estimated' };
+}
+
+/** Write request units of one write: 1 per 1 KB of the item (the larger of before and after), at least 1. */
+export const writeRequestUnits = (bytes: number): number => Math.max(1, ceil(bytes / KiB));
+/** Read request units of one strongly consistent read: 1 per 4 KB, at least 1. */
+export const readRequestUnits = (bytes: number): number => Math.max(1, ceil(bytes / (4 * KiB)));
+
+/**
+ * What one declaration's window size costs per batch of one shard. `records` is the batch, `spanSeconds`
+ * the event time it covers, `ratePerShard` the events one shard carries.
+ */
+export function declarationLoad(
+  d: AggregateDeclaration,
+  window: number,
+  o: {
+    readonly keys: number;
+    readonly shards: number;
+    readonly records: number;
+    readonly spanSeconds: number;
+    readonly rate: number;
+    readonly ttlDays: number;
+    readonly measured: Measured;
+  },
+): DeclarationLoad {
+  const sketches = hasSketches(d);
+  const keyed = isKeyed(d);
+  const share = d.types.includes('*') ? 1 : ASSUMPTIONS.typedDeclarationShare;
+  const windowSeconds = d.windowSeconds[window];
+  const groups = Math.max(1, groupsOf(d, o.keys));
+  const groupsPerShard = keyed ? Math.max(1, groups / o.shards) : groups;
+  const shardsWriting = keyed ? 1 : o.shards;
+  const items = itemsPerBatch(o.records * share, groupsPerShard, o.spanSeconds, windowSeconds);
+  const size = itemSizeOf(d, d.windows[window], o.measured);
+  const watermarks = (shardsWriting - 1) * o.measured.watermarkBytesPerShard;
+  const writeBytes = size.writeBytes + watermarks;
+  const requests = !sketches ? o.measured.exact : shardsWriting > 1 ? o.measured.contended : o.measured.sketch;
+  // Items of one window of event time, kept for the TTL after it closes.
+  const perWindow = groups * (1 - Math.exp(-(o.rate * share * windowSeconds) / groups));
+  const itemsStored = perWindow * ((o.ttlDays * 86_400 + windowSeconds) / windowSeconds);
+  return {
+    aggregate: d.name,
+    window: d.windows[window],
+    sketches,
+    groups,
+    groupsPerShard,
+    shardsWriting,
+    itemsPerBatch: items,
+    writeBytes,
+    wruPerWrite: writeRequestUnits(writeBytes),
+    rruPerRead: readRequestUnits(writeBytes),
+    requests,
+    sizeSource: size.source,
+    itemsStored,
+    storedBytes: size.storedBytes + watermarks + ASSUMPTIONS.itemOverheadBytes,
+  };
 }
 
 /** Duration of a batch of `items` aggregate items: linear between the measured points, the last slope beyond them. */
@@ -222,6 +401,12 @@ export function batchDurationMs(points: readonly BatchPoint[], items: number): n
 
 function line(service: Service, item: string, quantity: number, price: Price): LineItem {
   return { service, item, quantity, per: price.per, unitUsd: price.usd, usd: quantity * price.usd };
+}
+
+function quantity(n: number): string {
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  if (n >= 10) return n.toFixed(0);
+  return n.toFixed(1);
 }
 
 const fmt = (n: number): string =>
@@ -314,7 +499,20 @@ export function monthlyCost(input: CostInput): CostBreakdown {
   const records = recordsPerBatch(ratePerShard, size, config);
   const batchesPerMonth = events / records;
   const spanSeconds = records / ratePerShard;
-  const itemCount = itemsPerBatch(records, Math.max(1, keys / shards), spanSeconds, config.aggregates.windowSeconds);
+  const loads = input.declarations.aggregates.flatMap((d) =>
+    d.windows.map((_, w) =>
+      declarationLoad(d, w, {
+        keys,
+        shards,
+        records,
+        spanSeconds,
+        rate,
+        ttlDays: config.aggregates.ttlDays,
+        measured,
+      }),
+    ),
+  );
+  const itemCount = loads.reduce((t, l) => t + l.itemsPerBatch, 0);
   const batchMs = input.batchMs ?? batchDurationMs(measured.batchPoints, itemCount);
   const billedMs = Math.max(1, Math.ceil(batchMs));
   const memoryGb = config.aggregator.memoryMb / 1_024;
@@ -328,29 +526,68 @@ export function monthlyCost(input: CostInput): CostBreakdown {
     ),
   );
 
-  // DynamoDB: one conditional write per aggregate item per batch (× the measured writes per item).
-  const aggregateWrites = batchesPerMonth * itemCount * measured.writesPerItemPerBatch;
-  items.push(
-    line(
+  // DynamoDB: per declaration, its items per batch × requests per item, each write billed at the item's
+  // size (refused conditional writes too), each read at 1 RRU per 4 KB (strongly consistent).
+  let aggregateWrites = 0;
+  let byKeyItemsWritten = 0;
+  for (const d of input.declarations.aggregates) {
+    const own = loads.filter((l) => l.aggregate === d.name);
+    const writes = own.reduce((t, l) => t + batchesPerMonth * l.itemsPerBatch * l.requests.writes, 0);
+    const wru = own.reduce((t, l) => t + batchesPerMonth * l.itemsPerBatch * l.requests.writes * l.wruPerWrite, 0);
+    const rru = own.reduce((t, l) => t + batchesPerMonth * l.itemsPerBatch * l.requests.reads * l.rruPerRead, 0);
+    aggregateWrites += writes;
+    if (d.name === BY_KEY) byKeyItemsWritten += own.reduce((t, l) => t + batchesPerMonth * l.itemsPerBatch, 0);
+    const windows = own.map((l) => `${l.window} ${quantity(l.itemsPerBatch)} items × ${l.wruPerWrite} WRU`).join(', ');
+    items.push(
+      line('DynamoDB', `aggregate writes, ${d.name} (a batch: ${windows})`, wru / 1e6, P.dynamodb.writeRequestUnits),
+    );
+    if (rru > 0) {
+      items.push(
+        line(
+          'DynamoDB',
+          `sketch reads, ${d.name} (${own.map((l) => `${l.requests.reads.toFixed(2)} × ${l.rruPerRead} RRU`).join(', ')} per item)`,
+          rru / 1e6,
+          P.dynamodb.readRequestUnits,
+        ),
+      );
+    }
+  }
+  let byTypeIndexUsd = 0;
+  const indexOn = config.aggregates.byTypeIndex;
+  const hasByKey = input.declarations.aggregates.some((d) => d.name === BY_KEY);
+  if (indexOn && hasByKey) {
+    const indexWru = writeRequestUnits(measured.byTypeIndexEntryBytes);
+    const index = line(
       'DynamoDB',
-      `aggregate writes (${ASSUMPTIONS.wruPerWrite} WRU each: item + byType index)`,
-      (aggregateWrites * ASSUMPTIONS.wruPerWrite) / 1e6,
+      `byType index writes (one per by_key write, ${indexWru} WRU)`,
+      (byKeyItemsWritten * indexWru) / 1e6,
       P.dynamodb.writeRequestUnits,
-    ),
-  );
-  const windowSeconds = config.aggregates.windowSeconds;
-  const perWindow = keys * (1 - Math.exp(-(rate * windowSeconds) / keys));
-  const aggregatesStored = perWindow * (86_400 / windowSeconds) * config.aggregates.ttlDays;
-  const tableGb = (aggregatesStored * ASSUMPTIONS.aggregateBytes) / GB;
+    );
+    items.push(index);
+    byTypeIndexUsd += index.usd;
+  }
+  const aggregatesStored = loads.reduce((t, l) => t + l.itemsStored, 0);
+  const tableGb = loads.reduce((t, l) => t + l.itemsStored * l.storedBytes, 0) / GB;
   items.push(
     line(
       'DynamoDB',
-      `storage, ${fmt(aggregatesStored)} aggregates (TTL ${config.aggregates.ttlDays} d)`,
+      `storage, ${fmt(aggregatesStored)} items (TTL ${config.aggregates.ttlDays} d)`,
       tableGb,
       P.dynamodb.storageGbMonth,
     ),
   );
-  items.push(line('DynamoDB', 'point-in-time recovery', tableGb, P.dynamodb.pitrGbMonth));
+  if (indexOn && hasByKey) {
+    const entries = loads.filter((l) => l.aggregate === BY_KEY).reduce((t, l) => t + l.itemsStored, 0);
+    const indexStorage = line(
+      'DynamoDB',
+      `storage, byType index (${fmt(entries)} entries)`,
+      (entries * (measured.byTypeIndexEntryBytes + ASSUMPTIONS.itemOverheadBytes)) / GB,
+      P.dynamodb.storageGbMonth,
+    );
+    items.push(indexStorage);
+    byTypeIndexUsd += indexStorage.usd;
+  }
+  items.push(line('DynamoDB', 'point-in-time recovery (table, not its indexes)', tableGb, P.dynamodb.pitrGbMonth));
 
   // Firehose: the archive leg, and the search leg when on.
   const firehoseGb = (events * firehoseBilledBytes(size)) / GB;
@@ -505,6 +742,8 @@ export function monthlyCost(input: CostInput): CostBreakdown {
       recordsPerBatch: records,
       batchesPerMonth,
       itemsPerBatch: itemCount,
+      declarations: loads,
+      byTypeIndexUsd,
       batchMs,
       batchMsSource: input.batchMs === undefined ? measured.source : '--batch-ms',
       aggregateWritesPerMonth: aggregateWrites,
@@ -517,16 +756,27 @@ export function monthlyCost(input: CostInput): CostBreakdown {
   };
 }
 
-/** A profile with the stream mode (and optionally archive format and search leg) overridden. */
+/** A profile with the stream mode (and optionally archive format, search leg, byType index and declarations file) overridden. */
 export function withOverrides(
   config: PipelineConfig,
-  o: { mode?: StreamMode; archiveFormat?: 'gzip' | 'parquet'; search?: boolean },
+  o: {
+    mode?: StreamMode;
+    archiveFormat?: 'gzip' | 'parquet';
+    search?: boolean;
+    byTypeIndex?: boolean;
+    aggregatesFile?: string;
+  },
 ): PipelineConfig {
   return {
     ...config,
     stream: { ...config.stream, mode: o.mode ?? config.stream.mode },
     archive: { ...config.archive, format: o.archiveFormat ?? config.archive.format },
     search: { ...config.search, enabled: o.search ?? config.search.enabled },
+    aggregates: {
+      ...config.aggregates,
+      byTypeIndex: o.byTypeIndex ?? config.aggregates.byTypeIndex,
+      file: o.aggregatesFile ?? config.aggregates.file,
+    },
   };
 }
 

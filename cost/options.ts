@@ -16,6 +16,10 @@ export interface CostOptions {
   /** Undefined: the profile's `search.enabled`. */
   readonly search?: boolean;
   readonly batchMs?: number;
+  /** Undefined: the profile's `aggregates.byTypeIndex` (off). */
+  readonly byTypeIndex?: boolean;
+  /** `--aggregates PATH`: another declarations file; undefined: the profile's (aggregates.json). */
+  readonly aggregates?: string;
   readonly results?: string;
   readonly json: boolean;
   readonly help: boolean;
@@ -26,8 +30,8 @@ export { UsageError };
 
 export const USAGE = `Usage: npm run cost -- --rate N --size BYTES [--stage dev|prod] [--mode on-demand|provisioned]
   [--keys N] [--peak-factor X] [--archive-format gzip|parquet] [--search on|off] [--batch-ms MS]
-  [--results FILE] [--json]
-       npm run cost -- --table [--keys N] [--results FILE]
+  [--by-type-index on|off] [--aggregates PATH] [--results FILE] [--json]
+       npm run cost -- --table [--keys N] [--aggregates PATH] [--results FILE]
 
   --rate            average events per second (required)
   --size            bytes per event, one Kinesis record each (required)
@@ -38,6 +42,8 @@ export const USAGE = `Usage: npm run cost -- --rate N --size BYTES [--stage dev|
   --archive-format  archive format (default: the profile's archive.format)
   --search          the OpenSearch leg on or off (default: the profile's search.enabled)
   --batch-ms        aggregator duration per batch, replacing the one measured by npm run bench
+  --by-type-index   the optional byType index on by_key items (default: the profile's aggregates.byTypeIndex, off)
+  --aggregates      the declared aggregates to bill (default: the profile's aggregates.file, aggregates.json)
   --results         benchmark results to read (default bench/results.json)
   --json            print the breakdown as JSON
   --table           print the README's table: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles
@@ -79,6 +85,8 @@ export function parseOptions(argv: readonly string[]): CostOptions {
     'archive-format': { type: 'string' },
     search: { type: 'string' },
     'batch-ms': { type: 'string' },
+    'by-type-index': { type: 'string' },
+    aggregates: { type: 'string' },
     results: { type: 'string' },
     json: { type: 'boolean' },
     table: { type: 'boolean' },
@@ -98,8 +106,11 @@ export function parseOptions(argv: readonly string[]): CostOptions {
     throw new UsageError(`--size: a Kinesis record holds at most 1,048,576 bytes, got ${sizeBytes}`);
   }
   const searchRaw = choice('search', str('search'), ['on', 'off'] as const);
+  const indexRaw = choice('by-type-index', str('by-type-index'), ['on', 'off'] as const);
   const results = str('results');
   if (results === '') throw new UsageError('--results: expected a file path');
+  const aggregates = str('aggregates');
+  if (aggregates === '') throw new UsageError('--aggregates: expected a file path');
   return {
     table,
     rate,
@@ -111,6 +122,8 @@ export function parseOptions(argv: readonly string[]): CostOptions {
     archiveFormat: choice('archive-format', str('archive-format'), ['gzip', 'parquet'] as const),
     search: searchRaw === undefined ? undefined : searchRaw === 'on',
     batchMs: positive('batch-ms', str('batch-ms'), false),
+    byTypeIndex: indexRaw === undefined ? undefined : indexRaw === 'on',
+    aggregates,
     results,
     json: values.json === true,
     help,

@@ -48,6 +48,7 @@ export const PRICES = {
   },
   dynamodb: {
     writeRequestUnits: p(0.625, 'million write request units', DYNAMODB, 'on-demand, since the 2024-11-01 price cut'),
+    readRequestUnits: p(0.125, 'million read request units', DYNAMODB, 'on-demand, since the 2024-11-01 price cut'),
     storageGbMonth: p(0.25, 'GB-month', DYNAMODB, 'Standard table class'),
     pitrGbMonth: p(0.2, 'GB-month', DYNAMODB, 'continuous backups (point-in-time recovery)'),
   },

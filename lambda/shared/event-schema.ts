@@ -163,7 +163,7 @@ export function validateEvent(input: unknown): Validation {
     event:
       attributes === undefined
         ? { type, key, value: numeric, eventTimeMs }
-        : { type, key, value: numeric, eventTimeMs, attributes: attributes as Record<string, unknown> },
+        : { type, key, value: numeric, eventTimeMs, attributes: attributes },
   };
 }
 

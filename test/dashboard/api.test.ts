@@ -346,8 +346,8 @@ describe('local faults', () => {
   });
 
   it('does not exist against a deployed stack', async () => {
-    const { faults: _, ...deployed } = ctx;
-    const r = await handleApi({ ...deployed, mode: 'aws' }, '/api/local/faults', new URLSearchParams(), 'POST', {});
+    const deployed: ApiContext = { ...ctx, mode: 'aws', faults: undefined };
+    const r = await handleApi(deployed, '/api/local/faults', new URLSearchParams(), 'POST', {});
     expect(r.status).toBe(404);
   });
 });

@@ -60,9 +60,11 @@ describe('npm start', () => {
     ]);
     expect(summary.failed).toBe(0);
     const want = expected!.toJSON();
+    const v1Items = want.items ?? [];
+    expect(v1Items.length).toBeGreaterThan(0);
 
-    for (const type of new Set(want.items.map((i) => i.type))) {
-      const items = want.items.filter((i) => i.type === type);
+    for (const type of new Set(v1Items.map((i) => i.type))) {
+      const items = v1Items.filter((i) => i.type === type);
       const from = items[0].windowStart;
       const to = new Date(Date.parse(items[items.length - 1].windowStart) + 60_000).toISOString();
       const read = await eventually(

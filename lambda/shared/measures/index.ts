@@ -20,4 +20,4 @@ export const MEASURES: Readonly<Record<MeasureOp, MeasureKind<unknown>>> = {
   distinct,
   quantiles,
   topK,
-} as Readonly<Record<MeasureOp, MeasureKind<unknown>>>;
+};
