@@ -11,19 +11,9 @@ import {
   keptTopValues,
   rankPair,
 } from '../../loadgen/expect';
+import { BY_KEY_DECLARATION } from '../support/declarations';
 
-const BY_KEY = {
-  name: 'by_key',
-  types: ['*'],
-  groupBy: ['type', 'key'],
-  windows: ['1m'],
-  measures: {
-    count: { op: 'count' },
-    sum: { op: 'sum', of: 'value' },
-    min: { op: 'min', of: 'value' },
-    max: { op: 'max', of: 'value' },
-  },
-};
+const BY_KEY = BY_KEY_DECLARATION;
 
 const PAGES = {
   name: 'pages',

@@ -24,6 +24,7 @@ import {
 } from '../support/emulators';
 import { seeded } from '../support/faults';
 import { kinesisEvent, streamRecords } from '../support/kinesis-events';
+import { BY_KEY_DECLARATION } from '../support/declarations';
 
 let dynamo: Emulator;
 let s3: Emulator;
@@ -40,18 +41,7 @@ afterAll(async () => {
 const DECLARATIONS = {
   version: 2,
   aggregates: [
-    {
-      name: 'by_key',
-      types: ['*'],
-      groupBy: ['type', 'key'],
-      windows: ['1m'],
-      measures: {
-        count: { op: 'count' },
-        sum: { op: 'sum', of: 'value' },
-        min: { op: 'min', of: 'value' },
-        max: { op: 'max', of: 'value' },
-      },
-    },
+    BY_KEY_DECLARATION,
     {
       name: 'pages',
       types: ['page_view'],

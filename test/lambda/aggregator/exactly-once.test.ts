@@ -20,25 +20,13 @@ import { type FaultPlan, injectFaults, seeded } from '../../support/faults';
 import { type StreamRecord, kinesisEvent, kplAggregate, streamRecords } from '../../support/kinesis-events';
 import { deliver } from '../../support/lambda-driver';
 import { readAggregates, readObjects } from '../../support/read-back';
+import { BY_KEY_DECLARATION } from '../../support/declarations';
 
 /** The v1 aggregate, as the default declarations file has it. */
 const BY_KEY_ONLY = planAggregates(
   parseDeclarations({
     version: 2,
-    aggregates: [
-      {
-        name: 'by_key',
-        types: ['*'],
-        groupBy: ['type', 'key'],
-        windows: ['1m'],
-        measures: {
-          count: { op: 'count' },
-          sum: { op: 'sum', of: 'value' },
-          min: { op: 'min', of: 'value' },
-          max: { op: 'max', of: 'value' },
-        },
-      },
-    ],
+    aggregates: [BY_KEY_DECLARATION],
   }),
   7 * 86_400,
 );
