@@ -5,8 +5,12 @@ import {
   batchDurationMs,
   cheaperModeByRate,
   type CostInput,
+  type CostBreakdown,
+  declarationSignature,
   firehoseBilledBytes,
   GB,
+  groupsOf,
+  itemSizeOf,
   itemsPerBatch,
   kinesisBilledBytes,
   type LineItem,
@@ -21,7 +25,8 @@ import {
   withOverrides,
 } from '../../cost/model';
 import { PRICES } from '../../cost/prices';
-import { MEASURED } from './fixtures';
+import { parseDeclarations } from '../../lambda/shared/declarations';
+import { DECLARATIONS, MEASURED } from './fixtures';
 import { synthPipeline } from '../support/synth';
 
 const MiB = 1_048_576;
@@ -32,6 +37,7 @@ function input(overrides: Partial<CostInput> & { stage?: 'dev' | 'prod'; mode?: 
     rate: 100,
     sizeBytes: 1_024,
     config: withOverrides(PROFILES[stage], { mode }),
+    declarations: DECLARATIONS,
     mode,
     keys: 1_000,
     peakFactor: 1,
@@ -147,24 +153,40 @@ describe('monthly cost, hand-checked', () => {
     expect(find(onDemand.items, 'extended retention')!.usd).toBeCloseTo(((100 * 1_024 * 144 * 3_600) / GB) * 0.1, 9);
   });
 
-  it('Lambda and DynamoDB from the measured duration and writes per item', () => {
+  it('Lambda and DynamoDB from the declarations, the measured duration, requests per item and item sizes', () => {
     const b = monthlyCost(input());
     // One shard at 100 events/s, 1 s window: 100-record batches, 2.628 million of them.
-    const cells = 1_000 * (1 + 1 / 60);
-    const items = cells * (1 - Math.exp(-100 / cells)); // 95.24
-    const ms = Math.ceil(2 + 2 * (items - 1)); // 191 ms
     const batches = events / 100;
+    // by_key: 1,000 keys over one 60 s window (and a sliver of the next).
+    const cells = 1_000 * (1 + 1 / 60);
+    const byKey = cells * (1 - Math.exp(-100 / cells)); // 95.24
+    // regions: 6 groups, every one in every batch.
+    const regionCells = 6 * (1 + 1 / 60);
+    const regions = regionCells * (1 - Math.exp(-100 / regionCells)); // 6.1
+    const ms = Math.ceil(200 + 2 * (byKey + regions - 100)); // 203 ms
     expect(b.derived.recordsPerBatch).toBe(100);
-    expect(b.derived.itemsPerBatch).toBeCloseTo(items, 9);
+    expect(b.derived.itemsPerBatch).toBeCloseTo(byKey + regions, 9);
     expect(find(b.items, 'aggregator invocations')!.usd).toBeCloseTo(2.628 * 0.2, 9);
     expect(find(b.items, `aggregator ${ms} ms × 512 MB`)!.usd).toBeCloseTo(
       batches * (ms / 1_000) * 0.5 * PRICES.lambda.armGbSecond.usd,
       9,
     );
-    expect(find(b.items, 'aggregate writes')!.usd).toBeCloseTo(((batches * items * 2) / 1e6) * 0.625, 6);
-    // Twice the measured writes per item, twice the write bill.
-    const twice = monthlyCost(input({ measured: { ...MEASURED, writesPerItemPerBatch: 2 } }));
-    expect(find(twice.items, 'aggregate writes')!.usd).toBeCloseTo(2 * find(b.items, 'aggregate writes')!.usd, 6);
+    // Exact items: one request each, 1 WRU (250 B). Sketch items: 1,500 B is 2 WRU, and half a read of 1 RRU.
+    expect(find(b.items, 'aggregate writes, by_key')!.quantity).toBeCloseTo((batches * byKey * 1 * 1) / 1e6, 9);
+    expect(find(b.items, 'aggregate writes, regions')!.quantity).toBeCloseTo((batches * regions * 1 * 2) / 1e6, 9);
+    expect(find(b.items, 'sketch reads, regions')!.quantity).toBeCloseTo((batches * regions * 0.5 * 1) / 1e6, 9);
+    expect(find(b.items, 'sketch reads, regions')!.unitUsd).toBe(PRICES.dynamodb.readRequestUnits.usd);
+    expect(find(b.items, 'sketch reads, by_key')).toBeUndefined();
+    // Storage: the items of each window, for the TTL (7 d) and the window, at their measured size plus 100 B.
+    const windows = (7 * 86_400 + 60) / 60;
+    const stored = 1_000 * (1 - Math.exp(-6)) * windows * 350 + 6 * windows * 1_300;
+    expect(find(b.items, 'storage,')!.quantity).toBeCloseTo(stored / GB, 12);
+    // Twice the measured requests per exact item, twice the by_key write bill.
+    const twice = monthlyCost(input({ measured: { ...MEASURED, exact: { writes: 2, reads: 0 } } }));
+    expect(find(twice.items, 'aggregate writes, by_key')!.usd).toBeCloseTo(
+      2 * find(b.items, 'aggregate writes, by_key')!.usd,
+      9,
+    );
     // --batch-ms replaces the measurement.
     const fixed = monthlyCost(input({ batchMs: 40 }));
     expect(find(fixed.items, 'aggregator 40 ms')!.usd).toBeCloseTo(
@@ -173,6 +195,18 @@ describe('monthly cost, hand-checked', () => {
     );
   });
 
+  it('an item every shard writes holds every shard\'s watermark and pays the contended requests', () => {
+    // 1,500 events/s of 1 KiB with 3 consumers: 3 provisioned shards.
+    const b = monthlyCost(input({ rate: 1_500 }));
+    expect(b.derived.shards).toBe(3);
+    const byKey = b.derived.declarations.find((l) => l.aggregate === 'by_key')!;
+    const regions = b.derived.declarations.find((l) => l.aggregate === 'regions')!;
+    expect(byKey).toMatchObject({ shardsWriting: 1, groupsPerShard: 1_000 / 3, writeBytes: 250, wruPerWrite: 1 });
+    expect(byKey.requests).toEqual(MEASURED.exact);
+    expect(regions).toMatchObject({ shardsWriting: 3, groupsPerShard: 6, writeBytes: 1_600, wruPerWrite: 2 });
+    expect(regions.requests).toEqual(MEASURED.contended);
+    expect(regions.storedBytes).toBe(1_200 + 2 * 50 + 100);
+  });
   it('Firehose bills every record as 5 KB on each leg', () => {
     const b = monthlyCost(input());
     const gb = (events * 5_120) / GB;
@@ -276,7 +310,14 @@ describe('monthly cost, properties', () => {
       expect(provisioned.byService.Kinesis).toBeLessThan(onDemand.byService.Kinesis);
       expect(provisioned.totalUsd).toBeLessThan(onDemand.totalUsd);
     }
-    const base = { sizeBytes: 1_024, config: PROFILES.dev, keys: 1_000, peakFactor: 1, measured: MEASURED };
+    const base = {
+      sizeBytes: 1_024,
+      config: PROFILES.dev,
+      declarations: DECLARATIONS,
+      keys: 1_000,
+      peakFactor: 1,
+      measured: MEASURED,
+    };
     expect(cheaperModeByRate(base)).toEqual([{ rate: 1, mode: 'provisioned' }]);
 
     const f = peakCrossover({ ...base, rate: 1_000 })!;
@@ -291,7 +332,14 @@ describe('monthly cost, properties', () => {
 
   it('finds the rate where the cheaper mode changes', () => {
     // Shards sized for 60 times the average: provisioned wins while one shard holds the peak, then loses.
-    const base = { sizeBytes: 1_024, config: PROFILES.dev, keys: 1_000, peakFactor: 60, measured: MEASURED };
+    const base = {
+      sizeBytes: 1_024,
+      config: PROFILES.dev,
+      declarations: DECLARATIONS,
+      keys: 1_000,
+      peakFactor: 60,
+      measured: MEASURED,
+    };
     const segments = cheaperModeByRate(base);
     expect(segments.slice(0, 2).map((s) => s.mode)).toEqual(['provisioned', 'on-demand']);
     for (let i = 1; i < segments.length; i++) expect(segments[i].mode).not.toBe(segments[i - 1].mode);
@@ -305,6 +353,94 @@ describe('monthly cost, properties', () => {
   it('refuses inputs it cannot bill', () => {
     expect(() => monthlyCost(input({ rate: 0 }))).toThrow('rate');
     expect(() => monthlyCost(input({ peakFactor: 0.5 }))).toThrow('peak factor');
+  });
+});
+
+describe('declarations', () => {
+  const declaration = (groupBy: string[], measures: Record<string, unknown> = { n: { op: 'count' } }) =>
+    parseDeclarations({ version: 2, aggregates: [{ name: 'd', types: ['*'], groupBy, windows: ['1m'], measures }] })
+      .aggregates[0];
+
+  it.each([
+    [[], 1],
+    [['type'], ASSUMPTIONS.typeCardinality],
+    [['attributes.page'], 500],
+    [['attributes.region', 'type'], 6 * ASSUMPTIONS.typeCardinality],
+    [['attributes.colour'], ASSUMPTIONS.otherAttributeCardinality],
+    [['key'], 1_000],
+    [['type', 'key'], 1_000],
+    [['attributes.region', 'key'], 1_000],
+  ])('groupBy %j has %d groups with 1,000 keys', (groupBy, groups) => {
+    expect(groupsOf(declaration(groupBy), 1_000)).toBe(groups);
+  });
+
+  it('takes measured sizes for the declaration measured, and estimates any other', () => {
+    const [byKey] = DECLARATIONS.aggregates;
+    expect(itemSizeOf(byKey, '1m', MEASURED)).toEqual({ writeBytes: 250, storedBytes: 250, source: 'measured' });
+    // The same name with other measures is another declaration.
+    const other = declaration(['type', 'key'], {
+      n: { op: 'count' },
+      mean: { op: 'avg', of: 'value' },
+      p: { op: 'quantiles', of: 'value' },
+      top: { op: 'topK', of: 'key', k: 5 },
+      users: { op: 'distinct', of: 'key' },
+    });
+    expect(declarationSignature(other)).not.toBe(declarationSignature(byKey));
+    const u = ASSUMPTIONS.unmeasuredItem;
+    const bytes =
+      u.baseBytes + u.exactMeasureBytes * 3 + u.quantilesBytes + 5 * u.topKBytesPerK + u.distinctBytes;
+    expect(itemSizeOf(other, '1m', MEASURED)).toEqual({ writeBytes: bytes, storedBytes: bytes, source: 'estimated' });
+  });
+
+  const withIndex = (stage: 'dev' | 'prod', mode: StreamMode, rate: number, byTypeIndex: boolean): CostBreakdown =>
+    monthlyCost(input({ stage, mode, rate, config: withOverrides(PROFILES[stage], { mode, byTypeIndex }) }));
+
+  it.each([
+    ['dev', 'on-demand', 10],
+    ['dev', 'provisioned', 1_000],
+    ['prod', 'on-demand', 1_000],
+    ['prod', 'provisioned', 100],
+    ['prod', 'provisioned', 10_000],
+  ] as const)('the byType index in %s, %s, at %d events/s: one index write per by_key write, nothing else', (stage, mode, rate) => {
+    const off = withIndex(stage, mode, rate, false);
+    const on = withIndex(stage, mode, rate, true);
+    expect(off.items.filter((i) => i.item.includes('byType'))).toEqual([]);
+    expect(off.derived.byTypeIndexUsd).toBe(0);
+    const byKey = off.derived.declarations.find((l) => l.aggregate === 'by_key')!;
+    const byKeyWrites = off.derived.batchesPerMonth * byKey.itemsPerBatch;
+    const writes = find(on.items, 'byType index writes')!;
+    expect(writes.quantity).toBeCloseTo(byKeyWrites / 1e6, 9); // 200 B: 1 WRU each
+    expect(writes.unitUsd).toBe(PRICES.dynamodb.writeRequestUnits.usd);
+    const storage = find(on.items, 'storage, byType index')!;
+    const entries = byKey.itemsStored;
+    expect(storage.quantity).toBeCloseTo((entries * (200 + 100)) / GB, 12);
+    // Every other line is the same, DynamoDB's write lines included.
+    expect(on.items.filter((i) => i !== writes && i !== storage)).toEqual(off.items);
+    expect(on.derived.byTypeIndexUsd).toBeCloseTo(writes.usd + storage.usd, 9);
+    expect(on.totalUsd - off.totalUsd).toBeCloseTo(on.derived.byTypeIndexUsd, 9);
+  });
+
+  it.each(['by_key', 'regions'])('%s: items with sketches cost reads, exact ones none', (name) => {
+    for (const rate of [10, 1_000, 20_000]) {
+      const b = monthlyCost(input({ rate }));
+      const load = b.derived.declarations.find((l) => l.aggregate === name)!;
+      const reads = find(b.items, `sketch reads, ${name}`);
+      if (!load.sketches) {
+        expect(reads).toBeUndefined();
+        continue;
+      }
+      expect(reads!.quantity).toBeCloseTo(
+        (b.derived.batchesPerMonth * load.itemsPerBatch * load.requests.reads * load.rruPerRead) / 1e6,
+        9,
+      );
+      expect(reads!.quantity).toBeGreaterThan(0);
+    }
+  });
+
+  it('a declaration the events never reach still bills at most its groups per batch', () => {
+    const none = monthlyCost(input({ declarations: parseDeclarations({ version: 2, aggregates: [] }) }));
+    expect(none.derived.itemsPerBatch).toBe(0);
+    expect(none.items.filter((i) => i.item.startsWith('aggregate writes'))).toEqual([]);
   });
 });
 
