@@ -1,5 +1,9 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type AggregatesStore as Store, AggregatesStore, type DeltaSource } from '../lambda/aggregator/aggregates-store';
+import {
+  type AggregatesStore as Store,
+  AggregatesStore,
+  type DeltaSource,
+} from '../lambda/aggregator/aggregates-store';
 import { type AggregateWriter, type DeadLetterWriter, processBatch } from '../lambda/aggregator/batch-processor';
 import type { InputRecord, ItemDelta } from '../lambda/aggregator/core';
 import { type AggregatePlan, type PlannedAggregate, windowStart } from '../lambda/shared/aggregate-plan';
@@ -11,15 +15,7 @@ import { declarationSignature, provisionedShards, onDemandShards } from '../cost
 import { aggregatesTableDefinition } from '../lambda/shared/table-definition';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { startDynalite, testDynamoDb, uniqueName } from '../test/support/emulators';
-import {
-  BENCH_START_MS,
-  defaultPlan,
-  itemBytes,
-  meterCapacity,
-  readUnits,
-  ShardStream,
-  writeUnits,
-} from './events';
+import { BENCH_START_MS, defaultPlan, itemBytes, meterCapacity, readUnits, ShardStream, writeUnits } from './events';
 import type { BenchResult, ItemSizeInput, RequestsPerItem, WritesCostInputs } from './harness';
 import { seededRandom as seeded } from '../loadgen/random';
 
@@ -150,7 +146,8 @@ function foldFullWindow(
       g.events++;
       for (const m of a.measures) {
         const input = m.input(e);
-        if (input !== undefined) g.states.set(m.name, m.kind.add(g.states.get(m.name), m.kind.input === 'none' ? undefined : input));
+        if (input !== undefined)
+          g.states.set(m.name, m.kind.add(g.states.get(m.name), m.kind.input === 'none' ? undefined : input));
       }
     }
   }
@@ -312,7 +309,11 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
           });
         }
         const weighted =
-          full.reduce((t, f) => t + f.bytes * f.writes, 0) / Math.max(1e-9, full.reduce((t, f) => t + f.writes, 0));
+          full.reduce((t, f) => t + f.bytes * f.writes, 0) /
+          Math.max(
+            1e-9,
+            full.reduce((t, f) => t + f.writes, 0),
+          );
         const mean = full.reduce((t, f) => t + f.bytes, 0) / Math.max(1, full.length);
         const largest = Math.max(...full.map((f) => f.bytes));
         const metered = firstMeter.get(`${a.name} ${window}`);
@@ -329,7 +330,9 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
         };
         items.push(item);
         const billed =
-          metered === undefined ? '' : `; dynalite billed ${(metered.write / Math.max(1, metered.requests - metered.refused)).toFixed(2)} WCU per request in the run`;
+          metered === undefined
+            ? ''
+            : `; dynalite billed ${(metered.write / Math.max(1, metered.requests - metered.refused)).toFixed(2)} WCU per request in the run`;
         results.push(
           {
             id: `aggregate-writes.item-bytes.${a.name}.${window}.read-back`,
@@ -368,7 +371,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
     }
     const hot = await readHot();
     const label = (i: Record<string, AttributeValue>): string =>
-      `${i.aggregate!.S} ${i.window!.S}${i.aggregate!.S === 'by_type' ? ' (type temperature)' : ''}`;
+      `${i.aggregate?.S} ${i.window?.S}${i.aggregate?.S === 'by_type' ? ' (type temperature)' : ''}`;
     const watermarks = (i: Record<string, AttributeValue>): { count: number; bytes: number } => {
       const w = Object.entries(i).filter(([k]) => k.startsWith('w:'));
       return { count: w.length, bytes: itemBytes(Object.fromEntries(w)) };
@@ -382,7 +385,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
       watermarkBytesPerShard = w.bytes / w.count;
       hotSizes.set(label(item), { base: size - w.bytes, watermark: w.bytes / w.count });
       results.push({
-        id: `aggregate-writes.hot-item.${item.aggregate!.S}.${item.window!.S}`,
+        id: `aggregate-writes.hot-item.${item.aggregate?.S}.${item.window?.S}`,
         name: `hot item ${label(item)} written by ${w.count} shards: ${bytes(w.bytes)} of it are their watermarks (${(w.bytes / w.count).toFixed(1)} B each); with one shard ${one === undefined ? 'n/a' : `${bytes(itemBytes(one))}, ${wcu(itemBytes(one))}`}`,
         value: size,
         unit: `bytes (${wcu(size)} and ${readUnits(size)} RCU per read-modify-write)`,
@@ -454,11 +457,17 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
     const temperature = hotSizes.get('temperature 1m') ?? { base: 0, watermark: watermarkBytesPerShard };
     const windowsWritten = byAggregate.get('temperature')?.declaration.windows.length ?? 1;
     const shardCases: [string, number][] = [
-      ['10 shards (the write minimum: 10,000 records/s at 1,000 per shard, 9.8 MiB/s at 1 MiB/s)', Math.ceil(HOT_RATE / 1_000)],
-      ['provisioned as the cost model sizes it (3 consumers share 2 MiB/s of reads per shard)', provisionedShards(HOT_RATE, HOT_EVENT_BYTES, 3)],
+      [
+        '10 shards (the write minimum: 10,000 records/s at 1,000 per shard, 9.8 MiB/s at 1 MiB/s)',
+        Math.ceil(HOT_RATE / 1_000),
+      ],
+      [
+        'provisioned as the cost model sizes it (3 consumers share 2 MiB/s of reads per shard)',
+        provisionedShards(HOT_RATE, HOT_EVENT_BYTES, 3),
+      ],
       ['on demand, with the 2× headroom the cost model assumes', onDemandShards(HOT_RATE, HOT_EVENT_BYTES, 3)],
       [
-        '100 shards (a stream sized for 100,000 events/s: the item\'s write rate depends on the shards, not on the events, once every shard sees the type each second)',
+        "100 shards (a stream sized for 100,000 events/s: the item's write rate depends on the shards, not on the events, once every shard sees the type each second)",
         100,
       ],
     ];

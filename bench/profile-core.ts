@@ -25,4 +25,6 @@ while (Date.now() < until) {
   sink += coreWork(batch, plan);
   rounds++;
 }
-console.log(`${which}: ${rounds} rounds of ${batch.length} records, ${Math.round((rounds * batch.length) / seconds)} records/s (${sink})`);
+console.log(
+  `${which}: ${rounds} rounds of ${batch.length} records, ${Math.round((rounds * batch.length) / seconds)} records/s (${sink})`,
+);

@@ -100,7 +100,7 @@ function report(data: BenchmarkResults): string {
       `**${requests(costInputs.writes.contendedRequestsPerWrite)}**;`,
     `- one shard's watermark on an item: ${costInputs.writes.watermarkBytesPerShard.toFixed(1)} bytes; ` +
       `a by_key item's byType index entry: ${Math.round(costInputs.writes.byTypeIndexEntryBytes)} bytes;`,
-    '- item sizes by DynamoDB\'s rules (one watermark; 1 WCU per 1 KB, rounded up):',
+    "- item sizes by DynamoDB's rules (one watermark; 1 WCU per 1 KB, rounded up):",
     '',
     '| declaration | window | sketches | read back after the run, median | full window at 1,000 events/s: write-weighted | mean | largest (groups) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       writes: {
         ...writes.costInputs,
         source: 'bench/aggregate-writes.bench.ts',
-        note: 'default declarations, load generator events, LOCAL against dynalite; sizes by DynamoDB\'s documented rules',
+        note: "default declarations, load generator events, LOCAL against dynalite; sizes by DynamoDB's documented rules",
       },
       batchDurations: {
         points: batchPoints,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadDeclarations, PROFILES, type Stage, validateConfig } from '../lib/config';
-import type { BenchmarkResults, WritesCostInputs } from '../bench/harness';
+import type { BenchmarkResults, ItemSizeInput, WritesCostInputs } from '../bench/harness';
 import type { Declarations } from '../lambda/shared/declarations';
 import {
   type CostBreakdown,
@@ -36,6 +36,11 @@ export function measuredFrom(data: unknown, file: string): Measured {
     !isRequests(writes.sketchRequestsPerItem) ||
     !isRequests(writes.contendedRequestsPerWrite) ||
     !Array.isArray(writes.itemSizes) ||
+    !(writes.itemSizes as unknown[]).every(
+      (i) =>
+        isNumber((i as Partial<ItemSizeInput>).fullWindowWriteWeightedBytes) &&
+        isNumber((i as Partial<ItemSizeInput>).fullWindowMeanBytes),
+    ) ||
     !isNumber(writes.watermarkBytesPerShard) ||
     !isNumber(writes.byTypeIndexEntryBytes) ||
     !Array.isArray(points) ||
@@ -52,7 +57,7 @@ export function measuredFrom(data: unknown, file: string): Measured {
     exact: pick(writes.exactRequestsPerItem),
     sketch: pick(writes.sketchRequestsPerItem),
     contended: pick(writes.contendedRequestsPerWrite),
-    itemSizes: writes.itemSizes.map((i) => ({
+    itemSizes: (writes.itemSizes as readonly ItemSizeInput[]).map((i) => ({
       aggregate: i.aggregate,
       window: i.window,
       signature: i.signature,
@@ -110,7 +115,7 @@ const percent = (part: number, whole: number): string => `${((100 * part) / whol
 
 /** What the byType index costs, and DynamoDB's share, for the footer and the README. */
 export function indexSentence(b: CostBreakdown, withIndex: CostBreakdown): string {
-  const dynamo = `DynamoDB is ${percent(b.byService.DynamoDB, b.totalUsd)} of the total`;
+  const dynamo = `shares: DynamoDB is ${percent(b.byService.DynamoDB, b.totalUsd)} of the total`;
   const indexUsd = usd(withIndex.derived.byTypeIndexUsd);
   const share = percent(withIndex.derived.byTypeIndexUsd, withIndex.totalUsd);
   return b.derived.byTypeIndexUsd > 0
@@ -261,11 +266,7 @@ export function run(argv: readonly string[], io: Io): number {
     const aggregatesFile = options.aggregates === undefined ? undefined : resolve(options.aggregates);
     if (options.table) {
       io.out(
-        formatReadmeTable(
-          measured,
-          options.keys,
-          loadDeclarations(withOverrides(PROFILES.dev, { aggregatesFile })),
-        ),
+        formatReadmeTable(measured, options.keys, loadDeclarations(withOverrides(PROFILES.dev, { aggregatesFile }))),
       );
       return 0;
     }

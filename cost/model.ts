@@ -63,23 +63,32 @@ export const ASSUMPTIONS = {
    * and with one watermark, each exact measure, and each sketch at its largest (HyperLogLog's dense form
    * 3,074 B, a DDSketch of a lognormal latency, a top-K's 3k counters of short values). Upper bounds.
    */
-  unmeasuredItem: { baseBytes: 260, exactMeasureBytes: 14, distinctBytes: 3_080, quantilesBytes: 1_200, topKBytesPerK: 60 },
+  unmeasuredItem: {
+    baseBytes: 260,
+    exactMeasureBytes: 14,
+    distinctBytes: 3_080,
+    quantilesBytes: 1_200,
+    topKBytesPerK: 60,
+  },
   /** Archive size over raw JSON: gzip NDJSON, and Snappy Parquet (Firehose's default), of ~1 KB clickstream-like events. */
   compression: { gzip: 0.2, parquet: 0.2 },
   /** CloudWatch Logs bytes per aggregator invocation: START/END/REPORT lines (~350 B) and the Powertools EMF line (~750 B). */
   logBytesPerInvocation: 1_100,
   /**
-   * Monitoring as built, counted in a synth of both profiles (2026-11-23): 30 standard alarms watching 32 metrics
-   * (an alarm on metric math bills each metric) with the search leg, 18 watching 20 without; 1 composite alarm,
-   * 1 dashboard, and 1 KMS key of the stack's own, for the alarm topic.
+   * Monitoring as built, counted in a synth of both profiles (2026-12-02): 33 alarm metrics with the search leg
+   * (an alarm on metric math bills each metric), 21 without; 1 composite alarm, 1 dashboard, and 1 KMS key of
+   * the stack's own, for the alarm topic. test/cost/model.test.ts checks these against a synth.
    */
-  alarmMetricsWithSearch: 32,
-  alarmMetricsWithoutSearch: 20,
+  alarmMetricsWithSearch: 33,
+  alarmMetricsWithoutSearch: 21,
   compositeAlarms: 1,
   dashboards: 1,
   kmsKeys: 1,
-  /** Powertools metrics of the aggregator: RecordsIn, UserRecords, PoisonRecords, AggregateWrites, ConditionalReplays, BatchLag, BatchDuration (one `service` dimension). */
-  customMetrics: 7,
+  /**
+   * Powertools metrics of the aggregator: RecordsIn, UserRecords, PoisonRecords, AggregateWrites, AggregateReads,
+   * ConditionalReplays, LateEvents, BatchLag, BatchDuration (one `service` dimension).
+   */
+  customMetrics: 9,
   /** X-Ray's default sampling rule: the first request each second, then 5 % (functions use active tracing). */
   xrayReservoirPerSecond: 1,
   xrayRate: 0.05,

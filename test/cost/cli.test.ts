@@ -81,6 +81,63 @@ describe('npm run cost', () => {
     expect(parquet.items.some((i) => i.item.includes('Parquet'))).toBe(true);
   });
 
+  it("prints DynamoDB's share, and what the byType index would add, off by default", () => {
+    const off = cli(['--rate', '1000', '--size', '1024', '--results', results]);
+    expect(off.code).toBe(0);
+    expect(off.out).toMatch(
+      /shares: DynamoDB is \d+\.\d % of the total; the byType index is off: on \(--by-type-index on\), it would add \$[\d,.]+, \d+\.\d % of a bill of \$[\d,.]+/,
+    );
+    expect(off.out).not.toContain('byType index writes');
+    const on = cli(['--rate', '1000', '--size', '1024', '--by-type-index', 'on', '--results', results]);
+    expect(on.out).toMatch(/^DynamoDB\s+byType index writes \(one per by_key write, 1 WRU\)/m);
+    expect(on.out).toMatch(/the byType index costs \$[\d,.]+ of it, \d+\.\d % of the bill/);
+    const json = (argv: string[]) =>
+      JSON.parse(cli([...argv, '--json', '--results', results]).out) as CostBreakdown & {
+        shares: { dynamoDb: number; byTypeIndexOn: boolean; byTypeIndexUsdWithItOn: number };
+      };
+    const a = json(['--rate', '1000', '--size', '1024']);
+    const b = json(['--rate', '1000', '--size', '1024', '--by-type-index', 'on']);
+    expect(a.shares.byTypeIndexOn).toBe(false);
+    expect(b.totalUsd - a.totalUsd).toBeCloseTo(a.shares.byTypeIndexUsdWithItOn, 6);
+    expect(a.shares.dynamoDb).toBeCloseTo(a.byService.DynamoDB / a.totalUsd, 9);
+  });
+
+  it('bills the declarations of --aggregates, one write line per declaration', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cost-aggregates-'));
+    const file = join(dir, 'mine.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        aggregates: [
+          { name: 'totals', types: ['*'], groupBy: [], windows: ['1m', '1h'], measures: { n: { op: 'count' } } },
+        ],
+      }),
+    );
+    const mine = cli(['--rate', '100', '--size', '1024', '--aggregates', file, '--results', results]);
+    expect(mine.code).toBe(0);
+    expect(mine.out).toContain('aggregate writes, totals (a batch: 1m 1.0 items × 1 WRU, 1h 1.0 items × 1 WRU)');
+    expect(mine.out).not.toContain('aggregate writes, by_key');
+    const project = cli(['--rate', '100', '--size', '1024', '--results', results]);
+    for (const name of ['by_key', 'by_type', 'pages', 'routes_by_region', 'temperature']) {
+      expect(project.out).toContain(`aggregate writes, ${name} `);
+    }
+    expect(project.out).toContain('sketch reads, pages');
+    expect(project.out).not.toContain('sketch reads, by_key');
+    const broken = cli([
+      '--rate',
+      '100',
+      '--size',
+      '1024',
+      '--aggregates',
+      join(dir, 'none.json'),
+      '--results',
+      results,
+    ]);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toContain('aggregates.file');
+  });
+
   it('--table prints the README table: 3 rates × both profiles and modes, and the crossover', () => {
     const { code, out } = cli(['--table', '--results', results]);
     expect(code).toBe(0);
@@ -93,6 +150,9 @@ describe('npm run cost', () => {
     expect(out).toMatch(/- dev: at a steady rate, .* is cheaper/);
     expect(out).toMatch(/- prod: at a steady rate, .* is cheaper/);
     expect(out).toContain('1 KiB = 1,024 bytes');
+    expect(out).toMatch(
+      /- dev, on-demand, at 1,000 events\/s: DynamoDB is \d+\.\d % of \$[\d,]+; the optional byType index .* would add \$[\d,]+/,
+    );
   });
 
   it('exits 2 on a bad flag, naming it, with the usage', () => {

@@ -34,6 +34,9 @@ export const DECLARATIONS = parseDeclarations({
 
 const [BY_KEY, REGIONS] = DECLARATIONS.aggregates;
 
+/** by_key alone: what the stream mode trade-offs are checked with, free of items every shard writes. */
+export const BY_KEY_ONLY = { version: 2 as const, aggregates: [BY_KEY] };
+
 /** Hand-picked measurements, so the arithmetic below can be checked by hand. */
 export const MEASURED: Measured = {
   exact: { writes: 1, reads: 0 },

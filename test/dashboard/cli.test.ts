@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { parseDashboardOptions } from '../../dashboard/cli';
 import { resolveStack } from '../../dashboard/stack-outputs';
+import { PROJECT_AGGREGATES_FILE, loadDeclarationsFile } from '../../lambda/shared/declarations-file';
 
 function cloudformation(outputs: Record<string, string>): Pick<CloudFormationClient, 'send'> {
   return {
@@ -19,18 +20,24 @@ describe('npm run dashboard', () => {
       region: 'eu-west-1',
       profile: 'dev',
       port: 3000,
+      declarations: loadDeclarationsFile(PROJECT_AGGREGATES_FILE),
     });
+    const keyed = parseDashboardOptions(['--stack', 's', '--aggregates', 'test/fixtures/keyed-aggregates.json']);
+    expect(keyed.declarations.aggregates.map((a) => a.name)).toEqual(['by_key']);
+    expect(() => parseDashboardOptions(['--stack', 's', '--aggregates', '/nonexistent.json'])).toThrow(
+      /^--aggregates: \/nonexistent\.json: cannot be read/,
+    );
     expect(() => parseDashboardOptions([])).toThrow(/^--stack: required/);
     expect(() => parseDashboardOptions(['--stack', 's', '--port', 'x'])).toThrow(/^--port:/);
     expect(() => parseDashboardOptions(['--stak', 's'])).toThrow(/--stak/);
   });
 
-  it('finds the table, the dead-letter bucket and the window in the stack outputs', async () => {
+  it('finds the table, the dead-letter bucket and whether the byType index exists in the stack outputs', async () => {
     const resources = await resolveStack(
-      cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', WindowSeconds: '300', StreamName: 'x' }),
+      cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', ByTypeIndex: 'true', StreamName: 'x' }),
       'streaming-pipeline-dev',
     );
-    expect(resources).toEqual({ tableName: 't', deadLetterBucket: 'b', windowSeconds: 300 });
+    expect(resources).toEqual({ tableName: 't', deadLetterBucket: 'b', byTypeIndex: true });
     const withQueue = await resolveStack(
       cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', FailureQueueUrl: 'https://sqs/q' }),
       'streaming-pipeline-dev',
