@@ -96,7 +96,8 @@ function report(data: BenchmarkResults): string {
     '',
     `- requests per stored item per batch: exact items **${requests(costInputs.writes.exactRequestsPerItem)}**; ` +
       `items with sketches **${requests(costInputs.writes.sketchRequestsPerItem)}**; ` +
-      `items with sketches that ${costInputs.writes.contendedRequestsPerWrite.shards} shards write at once, per applied write, ` +
+      `items with sketches that ${costInputs.writes.contendedRequestsPerWrite.shards} shards write, each once a second, per applied write ` +
+      '(refused conditional writes included), ' +
       `**${requests(costInputs.writes.contendedRequestsPerWrite)}**;`,
     `- one shard's watermark on an item: ${costInputs.writes.watermarkBytesPerShard.toFixed(1)} bytes; ` +
       `a by_key item's byType index entry: ${Math.round(costInputs.writes.byTypeIndexEntryBytes)} bytes;`,
