@@ -10,7 +10,8 @@ import { percentile } from '../loadgen/run';
 import type { FaultControl, PipelineStats } from '../dashboard/api';
 import type { Declarations } from '../lambda/shared/declarations';
 import { loadDeclarationsFile } from '../lambda/shared/declarations-file';
-import { startFaultProxy } from './fault-proxy';
+import { onDynamoDbClient } from '../lambda/shared/aws-clients';
+import { faultInjector } from './fault-injector';
 import { ArchiveWriter } from './archive-writer';
 import { Checkpoints } from './checkpoints';
 import {
@@ -144,15 +145,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   }
 
   const declarations = loadDeclarationsFile(options.aggregatesFile);
-  // The aggregator alone writes through the fault proxy; readers and tools see the table as it is.
-  const faultProxy = await startFaultProxy(dynamoEmu.endpoint, options.faultRate ?? 0);
+  // The aggregator's client alone carries the faults; readers and tools see the table as it is.
+  const faults = faultInjector(options.faultRate ?? 0);
+  onDynamoDbClient((client) => faults.apply(client));
 
   // The handler module reads only the standard environment, exactly as in Lambda.
   Object.assign(process.env, {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: faultProxy.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEmu.endpoint,
     AWS_ENDPOINT_URL_S3: s3Emu.endpoint,
     TABLE_NAME: LOCAL_NAMES.table,
     DEAD_LETTER_BUCKET: LOCAL_NAMES.deadLetterBucket,
@@ -224,9 +226,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     streamArn,
     declarations,
     faults: {
-      get: () => ({ dynamodbWriteFailRate: faultProxy.rate }),
+      get: () => ({ dynamodbWriteFailRate: faults.rate }),
       set: (rate) => {
-        faultProxy.rate = rate;
+        faults.rate = rate;
       },
     },
     dynamodb,
@@ -246,7 +248,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     },
     stop: async () => {
       await Promise.all([poller.stop(), archive.stop()]);
-      await faultProxy.close();
       await Promise.all(emulators.map((e) => e.close()));
     },
   };

@@ -7,7 +7,19 @@ import { S3Client } from '@aws-sdk/client-s3';
  * AWS and against the local emulators.
  */
 export function dynamoDbClient(env: NodeJS.ProcessEnv = process.env): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: Number(env.AWS_MAX_ATTEMPTS ?? 5) });
+  const client = new DynamoDBClient({ maxAttempts: Number(env.AWS_MAX_ATTEMPTS ?? 5) });
+  for (const setup of dynamoDbSetups) setup(client);
+  return client;
+}
+
+const dynamoDbSetups: ((client: DynamoDBClient) => void)[] = [];
+
+/**
+ * Runs `setup` on every DynamoDB client made in this process from now on. Local mode registers its
+ * fault injection here before the aggregator makes its client; nothing deployed calls it.
+ */
+export function onDynamoDbClient(setup: (client: DynamoDBClient) => void): void {
+  dynamoDbSetups.push(setup);
 }
 
 export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {

@@ -1,0 +1,58 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** DynamoDB operations that change the table: the ones local mode's faults break. */
+const WRITE_OPERATIONS = new Set([
+  'UpdateItemCommand',
+  'PutItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+
+export interface FaultInjector {
+  /** Share of write requests refused, 0..1; changed at any time. */
+  rate: number;
+  /** Write requests refused so far. */
+  readonly refused: number;
+  /** Makes the client's write requests fail at the current rate. */
+  apply(client: DynamoDBClient): void;
+}
+
+/**
+ * Refuses the share `rate` of a client's write requests with a 500 InternalServerError before they
+ * are sent, so nothing of a refused request is applied. It sits inside the SDK's retry loop, so each
+ * attempt is drawn on its own and the SDK retries it as it would a real server error: a write fails
+ * only when all its attempts do (the operations contract's "the share R of the aggregator's DynamoDB
+ * write requests fail before they are applied").
+ */
+export function faultInjector(initialRate = 0, random: () => number = Math.random): FaultInjector {
+  const state = { rate: initialRate, refused: 0 };
+  return {
+    get rate() {
+      return state.rate;
+    },
+    set rate(value: number) {
+      state.rate = value;
+    },
+    get refused() {
+      return state.refused;
+    },
+    apply(client) {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (state.rate > 0 && WRITE_OPERATIONS.has(context.commandName ?? '') && random() < state.rate) {
+            state.refused++;
+            throw Object.assign(new Error('injected fault (local mode --fault-rate)'), {
+              name: 'InternalServerError',
+              $fault: 'server',
+              $metadata: { httpStatusCode: 500, attempts: 1 },
+            });
+          }
+          return next(args);
+        },
+        // finalizeRequest at low priority runs inside the retry middleware (same step, high priority).
+        { step: 'finalizeRequest', priority: 'low', name: 'localFaultInjection' },
+      );
+    },
+  };
+}
