@@ -2,13 +2,18 @@ import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-clo
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
-import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../lambda/shared/constants';
+import { METRICS_NAMESPACE, aggregatorMetricDimensions } from '../lambda/shared/constants';
 import type { PipelineStats } from './api';
 
 export interface AwsStatsSources {
   readonly s3: Pick<S3Client, 'send'>;
   readonly cloudwatch: Pick<CloudWatchClient, 'send'>;
   readonly sqs: Pick<SQSClient, 'send'>;
+  /**
+   * The deployed stack's name: the `stack` dimension its aggregator publishes every metric with, so
+   * another stage's batches in the same account and Region are not read.
+   */
+  readonly stackName: string;
   readonly deadLetterBucket: string;
   readonly failureQueueUrl?: string;
   /** How far back the lag percentiles look. */
@@ -18,6 +23,7 @@ export interface AwsStatsSources {
 /** The batch lag the aggregator publishes (EMF), p50 and p99 over the last minutes; null when no batch ran. */
 async function lag(
   cloudwatch: Pick<CloudWatchClient, 'send'>,
+  stackName: string,
   minutes: number,
 ): Promise<{ p50: number; p99: number } | null> {
   const end = new Date();
@@ -25,7 +31,8 @@ async function lag(
   const metric = {
     Namespace: METRICS_NAMESPACE,
     MetricName: 'BatchLag',
-    Dimensions: [{ Name: 'service', Value: AGGREGATOR_SERVICE }],
+    // The full set the aggregator publishes: CloudWatch matches a metric on all of its dimensions.
+    Dimensions: Object.entries(aggregatorMetricDimensions(stackName)).map(([Name, Value]) => ({ Name, Value })),
   };
   const { MetricDataResults } = await cloudwatch.send(
     new GetMetricDataCommand({
@@ -52,7 +59,7 @@ export async function awsStats(sources: AwsStatsSources): Promise<PipelineStats>
   const poison = sources.s3
     .send(new ListObjectsV2Command({ Bucket: sources.deadLetterBucket, Prefix: DEAD_LETTER_PREFIX, MaxKeys: 1000 }))
     .then((page) => page.KeyCount ?? 0);
-  const batchLag = lag(sources.cloudwatch, sources.lagWindowMinutes ?? 5);
+  const batchLag = lag(sources.cloudwatch, sources.stackName, sources.lagWindowMinutes ?? 5);
   const failed =
     sources.failureQueueUrl === undefined
       ? Promise.resolve(null)

@@ -78,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
       s3,
       cloudwatch,
       sqs,
+      stackName: resources.stackName,
       deadLetterBucket: resources.deadLetterBucket,
       ...(resources.failureQueueUrl === undefined ? {} : { failureQueueUrl: resources.failureQueueUrl }),
     });

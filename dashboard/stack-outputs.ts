@@ -1,6 +1,11 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
 export interface StackResources {
+  /**
+   * The stack's name as CloudFormation reports it (`--stack` may also be its ARN): the `stack`
+   * dimension of the aggregator's metrics.
+   */
+  readonly stackName: string;
   readonly tableName: string;
   readonly deadLetterBucket: string;
   /** The table has the optional `byType` index. */
@@ -15,7 +20,8 @@ export async function resolveStack(
   stackName: string,
 ): Promise<StackResources> {
   const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const stack = Stacks?.[0];
+  const outputs = new Map((stack?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const need = (key: string): string => {
     const value = outputs.get(key);
     if (value === undefined)
@@ -23,6 +29,7 @@ export async function resolveStack(
     return value;
   };
   return {
+    stackName: stack?.StackName ?? stackName,
     tableName: need('AggregatesTableName'),
     deadLetterBucket: need('DeadLetterBucketName'),
     byTypeIndex: outputs.get('ByTypeIndex') === 'true',

@@ -30,6 +30,16 @@ export interface AggregatorConfig {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly logRetentionDays: number;
+  /**
+   * How the event source mapping reads the stream. `polling`: GetRecords on the shard's 2 MiB/s and
+   * 5 reads/s shared with every other reader (the Firehose deliveries); about 200 ms average
+   * propagation delay with one reader, up to about 1,000 ms with five. `efo`: an enhanced fan-out
+   * consumer, records pushed over HTTP/2 on a 2 MiB/s per shard of its own; typically about 70 ms.
+   * (Kinesis Data Streams developer guide, "Develop enhanced fan-out consumers with dedicated
+   * throughput".) EFO is billed on its own; switching replaces the mapping, which starts again from
+   * the trim horizon (the per-shard watermarks skip what was already applied).
+   */
+  readonly consumer: 'polling' | 'efo';
 }
 
 export interface AggregatesConfig {
@@ -90,6 +100,15 @@ export interface SearchConfig {
   readonly bufferSeconds: number;
   /** How long Firehose retries a failed bulk request before it backs the documents up to S3. */
   readonly retrySeconds: number;
+  /**
+   * Creates `AWSServiceRoleForAmazonOpenSearchService`, the service-linked role OpenSearch Service
+   * needs for VPC access, from the stack, the domain depending on it. Only with a VPC domain, and
+   * only in an account that has neither it nor the legacy `AWSServiceRoleForAmazonElasticsearchService`:
+   * the role is one per account, so creating it again fails. It is kept when the stack is deleted.
+   * docs/deploy.md says how to check and how to create it once by hand instead.
+   * @default false
+   */
+  readonly createServiceLinkedRole: boolean;
 }
 
 export interface MonitoringConfig {
@@ -170,6 +189,7 @@ const dev: PipelineConfig = {
     memoryMb: 512,
     timeoutSeconds: 60,
     logRetentionDays: 7,
+    consumer: 'polling',
   },
   aggregates: { file: 'aggregates.json', ttlDays: 7, byTypeIndex: false },
   deadLetter: { expireDays: 14 },
@@ -188,6 +208,8 @@ const dev: PipelineConfig = {
     bufferMiB: 5,
     bufferSeconds: 60,
     retrySeconds: 300,
+    // A public domain: nothing here needs the role, which gives OpenSearch Service VPC access.
+    createServiceLinkedRole: false,
   },
   monitoring: {
     alarmEmail: '',
@@ -216,6 +238,8 @@ const prod: PipelineConfig = {
     memoryMb: 1_024,
     timeoutSeconds: 120,
     logRetentionDays: 90,
+    // Its own read throughput, beside the two Firehose readers, and about 70 ms propagation delay.
+    consumer: 'efo',
   },
   aggregates: { file: 'aggregates.json', ttlDays: 90, byTypeIndex: false },
   deadLetter: { expireDays: 90 },
@@ -234,6 +258,9 @@ const prod: PipelineConfig = {
     bufferMiB: 5,
     bufferSeconds: 60,
     retrySeconds: 3_600,
+    // Off: the role is one per account, so a stack that creates it fails where it exists already.
+    // Turn it on for the first deploy in an account without it (docs/deploy.md).
+    createServiceLinkedRole: false,
   },
   monitoring: {
     alarmEmail: '',
@@ -348,6 +375,11 @@ function validateSearch(s: SearchConfig): void {
   integerIn('search.bufferMiB', s.bufferMiB, 1, 100);
   integerIn('search.bufferSeconds', s.bufferSeconds, 0, 900);
   integerIn('search.retrySeconds', s.retrySeconds, 0, 7_200);
+  if (s.createServiceLinkedRole && s.vpc === 'none') {
+    throw new ConfigError(
+      'search.createServiceLinkedRole: only a domain in a VPC needs the service-linked role; set search.vpc or leave this false',
+    );
+  }
 }
 
 function validateMonitoring(c: PipelineConfig): void {
@@ -403,6 +435,12 @@ export function validateConfig(c: PipelineConfig): PipelineConfig {
   if (a.maxRecordAgeSeconds > c.stream.retentionHours * 3_600) {
     throw new ConfigError(
       `aggregator.maxRecordAgeSeconds: ${a.maxRecordAgeSeconds} exceeds the stream's retention of ${c.stream.retentionHours} hours`,
+    );
+  }
+  const consumer: string = a.consumer;
+  if (consumer !== 'polling' && consumer !== 'efo') {
+    throw new ConfigError(
+      `aggregator.consumer: must be polling (the mapping polls the stream, sharing its read throughput) or efo (an enhanced fan-out consumer of its own), got "${consumer}"`,
     );
   }
 

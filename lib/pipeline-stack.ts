@@ -4,6 +4,7 @@ import { DEFAULT_WINDOW_SECONDS } from '../lambda/shared/aggregate-item';
 import { BY_KEY, type Declarations, findAggregate } from '../lambda/shared/declarations';
 import { type PipelineConfig, aggregatesFilePath } from './config';
 import { AccessLogsBucket } from './constructs/access-logs-bucket';
+import { AccessPolicies } from './constructs/access-policies';
 import { AggregatesTable } from './constructs/aggregates-table';
 import { ArchiveDelivery } from './constructs/archive-delivery';
 import { ArchiveQuery } from './constructs/archive-query';
@@ -60,6 +61,7 @@ export class PipelineStack extends Stack {
     });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       stream: this.ingest.stream,
+      consumer: c.aggregator.consumer === 'efo' ? this.ingest.addConsumer('aggregator') : undefined,
       table: this.aggregates.table,
       accessLogsBucket: accessLogs.bucket,
       aggregatesFile: aggregatesFilePath(c),
@@ -167,5 +169,16 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     new CfnOutput(this, 'AthenaWorkGroup', { value: archiveQuery.workGroup.ref });
     new CfnOutput(this, 'ByTypeIndex', { value: String(c.aggregates.byTypeIndex) });
+
+    // For the producers and readers outside the stack: docs/deploy.md says how to attach them.
+    const access = new AccessPolicies(this, 'Access', {
+      stream: this.ingest.stream,
+      table: this.aggregates.table,
+      byTypeIndex: c.aggregates.byTypeIndex,
+      deadLetterBucket: this.aggregator.deadLetterBucket,
+      failureQueue: this.aggregator.failureQueue,
+    });
+    new CfnOutput(this, 'ProducerPolicyArn', { value: access.producer.managedPolicyArn });
+    new CfnOutput(this, 'ReaderPolicyArn', { value: access.reader.managedPolicyArn });
   }
 }

@@ -3,7 +3,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { dynamoDbClient, s3Client } from '../shared/aws-clients';
 import { type AggregatePlan, planAggregates } from '../shared/aggregate-plan';
-import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../shared/constants';
+import {
+  AGGREGATOR_SERVICE,
+  LOCAL_METRICS_STACK,
+  METRICS_NAMESPACE,
+  METRICS_STACK_ENV,
+  aggregatorMetricDimensions,
+} from '../shared/constants';
 import { loadDeclarationsFile } from '../shared/declarations-file';
 import { AggregatesStore } from './aggregates-store';
 import { processBatch } from './batch-processor';
@@ -12,7 +18,14 @@ import { DeadLetterStore } from './dead-letter-store';
 import { readAggregatorEnv } from './env';
 
 const logger = new Logger({ serviceName: AGGREGATOR_SERVICE });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: AGGREGATOR_SERVICE });
+// Every metric carries the stack's name (a default dimension survives each flush), so two stages in
+// one account and Region publish separate metrics. Local mode sets no stack and disables metrics.
+const metricsStack = process.env[METRICS_STACK_ENV] || LOCAL_METRICS_STACK;
+const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: AGGREGATOR_SERVICE,
+  defaultDimensions: aggregatorMetricDimensions(metricsStack),
+});
 
 // Built on first use rather than at import, so a missing variable fails the invocation
 // with its name instead of failing the module load.

@@ -23,8 +23,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
         region: process.env.AWS_REGION ?? 'us-east-1',
         credentials: credentialsFromEnv(),
       });
-      // Leave time to answer CloudFormation before the function's own timeout.
-      await applySetup(props, client, { deadline: Date.now() + context.getRemainingTimeInMillis() - 20_000 });
+      await applySetup(props, client, { deadline: setupDeadline(Date.now(), context, event.ResourceProperties) });
     }
   } catch (error) {
     status = 'FAILED';
@@ -41,21 +40,49 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
   });
 }
 
+/**
+ * What the last attempt and the answer to CloudFormation may still take after the deadline: one
+ * request's 15 s timeout (signed-client.ts), the response URL's 10 s timeout, and 5 s to spare.
+ */
+export const SAFETY_MARGIN_MS = 30_000;
+
+/** CloudFormation's wait for a custom resource when the template sets no `ServiceTimeout` (1 hour). */
+export const DEFAULT_SERVICE_TIMEOUT_S = 3_600;
+
+/**
+ * Epoch ms after which no further attempt starts: the earlier of the function's own end (its
+ * remaining time) and CloudFormation's (the resource's `ServiceTimeout`, from when the request
+ * arrived), less {@link SAFETY_MARGIN_MS}, so the function always answers before either.
+ */
+export function setupDeadline(
+  startedAt: number,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  resourceProperties: Record<string, unknown>,
+): number {
+  const serviceTimeout = Number(resourceProperties.ServiceTimeout);
+  const cloudFormationMs =
+    (Number.isInteger(serviceTimeout) && serviceTimeout > 0 ? serviceTimeout : DEFAULT_SERVICE_TIMEOUT_S) * 1_000;
+  return startedAt + Math.min(context.getRemainingTimeInMillis(), cloudFormationMs) - SAFETY_MARGIN_MS;
+}
+
 export interface RetryOptions {
   /** Epoch ms after which no further attempt starts. */
   readonly deadline: number;
-  /** 401 and 403 are retried only this long after the first attempt: a new domain's security plugin may not be ready. */
-  readonly authGraceMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
 }
 
-/** Worth another attempt: the network, throttling, the service, or (briefly) a domain still settling. */
-export function retryable(status: number | undefined, sinceStartMs: number, authGraceMs: number): boolean {
+/**
+ * Worth another attempt: the network, throttling, the service, and 401 and 403. A new domain's
+ * security plugin may not be ready, the domain's access policy may not yet be in effect when
+ * CloudFormation reports the domain done, and IAM is eventually consistent (IAM User Guide,
+ * "Changes that I make are not always immediately visible"), so a refusal is retried until the
+ * deadline like the rest; a real one fails the stack there, naming the step and the status.
+ */
+export function retryable(status: number | undefined): boolean {
   if (status === undefined) return true;
-  if (status === 429 || status >= 500) return true;
-  return (status === 401 || status === 403) && sinceStartMs < authGraceMs;
+  return status === 401 || status === 403 || status === 429 || status >= 500;
 }
 
 /** Full jitter over an exponential ceiling: 2 s, 4 s, ... at most 30 s. */
@@ -71,7 +98,6 @@ export async function applySetup(
   const now = retry.now ?? Date.now;
   const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = retry.random ?? Math.random;
-  const started = now();
   for (const step of setupPlan(props)) {
     for (let attempt = 0; ; attempt++) {
       let status: number | undefined;
@@ -85,7 +111,7 @@ export async function applySetup(
         detail = error instanceof Error ? error.message : String(error);
       }
       const wait = backoffMs(attempt, random);
-      if (!retryable(status, now() - started, retry.authGraceMs ?? 180_000) || now() + wait > retry.deadline) {
+      if (!retryable(status) || now() + wait > retry.deadline) {
         throw new Error(`${step.method} ${step.path}: ${detail} (after ${attempt + 1} attempts)`);
       }
       console.warn(JSON.stringify({ message: 'search setup retry', step: step.path, attempt: attempt + 1, detail }));

@@ -2,7 +2,7 @@ import { PRIVATE_BUCKET } from './private-bucket';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IStream, IStreamConsumer } from 'aws-cdk-lib/aws-kinesis';
 import { EventSourceMapping, type IEventSourceDlq, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +24,12 @@ export const KINESIS_READ_ACTIONS = [
 
 export interface AggregatorProps {
   readonly stream: IStream;
+  /**
+   * An enhanced fan-out consumer of `stream` to read through (IngestStream.addConsumer): the
+   * mapping's event source is then the consumer, which Kinesis pushes records to.
+   * @default none: the mapping polls the stream, sharing its read throughput with other readers
+   */
+  readonly consumer?: IStreamConsumer;
   readonly table: ITableV2;
   /** Receives the dead-letter bucket's server access logs. */
   readonly accessLogsBucket: IBucket;
@@ -169,6 +175,9 @@ export class Aggregator extends Construct {
         ...(props.byTypeIndex === true ? { BY_TYPE_INDEX: 'true' } : {}),
         POWERTOOLS_SERVICE_NAME: AGGREGATOR_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // METRICS_STACK_ENV: the `stack` dimension of every custom metric, which Monitoring's
+        // alarms and widgets and the dashboard CLI query.
+        METRICS_STACK: Stack.of(this).stackName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...SOURCE_MAPS_ENV,
       },
@@ -209,9 +218,24 @@ export class Aggregator extends Construct {
       // Not SqsDlq: it would also grant GetQueueAttributes and GetQueueUrl, which the mapping does not call.
       bind: () => ({ destination: this.failureQueue.queueArn }),
     };
+    if (props.consumer !== undefined) {
+      // Both actions are authorized on the consumer ARN (Service Authorization Reference, Kinesis).
+      // The Lambda guide lists kinesis:SubscribeToShard among the execution role's permissions
+      // ("Process Amazon Kinesis Data Streams records with Lambda"). kinesis:DescribeStreamConsumer
+      // is in neither that list nor AWSLambdaKinesisExecutionRole; aws-cdk-lib's
+      // KinesisConsumerEventSource grants it beside SubscribeToShard (StreamConsumer.grantRead).
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'],
+          resources: [props.consumer.streamConsumerArn],
+        }),
+      );
+    }
     this.eventSourceMapping = new EventSourceMapping(this, 'EventSource', {
       target: this.function,
-      eventSourceArn: props.stream.streamArn,
+      // A consumer ARN makes the mapping an enhanced fan-out reader (CloudFormation,
+      // AWS::Lambda::EventSourceMapping EventSourceArn: "The ARN of the data stream or a stream consumer").
+      eventSourceArn: props.consumer?.streamConsumerArn ?? props.stream.streamArn,
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 500,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),

@@ -24,7 +24,7 @@ import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../../lambda/shared/constants';
+import { METRICS_NAMESPACE, aggregatorMetricDimensions } from '../../lambda/shared/constants';
 import { AlarmTopic } from './alarm-topic';
 import { LogQueries } from './log-queries';
 
@@ -317,12 +317,14 @@ export class Monitoring extends Construct {
         period: ONE_MINUTE,
         label,
       });
+    // The aggregator publishes every custom metric with exactly these dimensions: its service and
+    // the name of its stack (METRICS_STACK), so another stage in the account and Region is not read.
+    const customDims = aggregatorMetricDimensions(stack.stackName);
     const custom = (name: string, statistic: string, period = ONE_MINUTE, label?: string): Metric =>
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName: name,
-        // Powertools Metrics adds the service as the one dimension of every metric.
-        dimensionsMap: { service: AGGREGATOR_SERVICE },
+        dimensionsMap: customDims,
         statistic,
         period,
         label,
@@ -621,7 +623,11 @@ export class Monitoring extends Construct {
 
     this.dashboardUrl = `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`;
 
-    this.queries = new LogQueries(this, 'Queries', { logGroup: props.aggregator.logGroup, folder: this.prefix });
+    this.queries = new LogQueries(this, 'Queries', {
+      logGroup: props.aggregator.logGroup,
+      folder: this.prefix,
+      metricsStack: stack.stackName,
+    });
   }
 
   private searchAlarmsAndWidgets(

@@ -1,5 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2';
+import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { acknowledgeKinesisSourceEncryption, firehoseRole } from './firehose-role';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
 import { SEARCH_INDEX } from '../../lambda/search-setup/core';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
+import { ec2Arn, nagResource } from './search-domain';
 
 export const SEARCH_FAILED_PREFIX = 'search-failed/';
 const TIME_PREFIX = 'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
@@ -54,8 +55,8 @@ export interface SearchDeliveryProps {
    * @default Duration.minutes(5)
    */
   readonly retryDuration?: Duration;
-  /** When the domain is in a VPC: the subnets and client security group Firehose's interfaces use. */
-  readonly vpc?: { readonly subnets: ISubnet[]; readonly securityGroup: ISecurityGroup };
+  /** When the domain is in a VPC: the VPC, and the subnets and client security group Firehose's interfaces use. */
+  readonly vpc?: { readonly vpc: IVpc; readonly subnets: ISubnet[]; readonly securityGroup: ISecurityGroup };
   /**
    * @default RetentionDays.ONE_MONTH
    */
@@ -144,20 +145,27 @@ export class SearchDelivery extends Construct {
       ),
     );
     if (props.vpc !== undefined) {
-      // Documented for Firehose to a VPC domain; EC2 gives these actions no resource scope.
+      // The eight actions the Firehose developer guide lists for an OpenSearch Service destination
+      // in a VPC ("Grant Firehose access to an OpenSearch Service destination in a VPC"), each on the
+      // resource types the Service Authorization Reference lists for it: the four Describe actions
+      // have none, so IAM takes only "*"; DescribeVpcAttribute takes the VPC; CreateNetworkInterface
+      // the network interface it creates, the subnet and the security group; the other two the
+      // network interface. Network interface ids exist only once Firehose has made them.
+      const networkInterfaces = ec2Arn(stack, 'network-interface', '*');
       allow(
-        [
-          'ec2:DescribeVpcs',
-          'ec2:DescribeVpcAttribute',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:CreateNetworkInterface',
-          'ec2:CreateNetworkInterfacePermission',
-          'ec2:DeleteNetworkInterface',
-        ],
+        ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeNetworkInterfaces'],
         ['*'],
       );
+      allow(['ec2:DescribeVpcAttribute'], [ec2Arn(stack, 'vpc', props.vpc.vpc.vpcId)]);
+      allow(
+        ['ec2:CreateNetworkInterface'],
+        [
+          ...props.vpc.subnets.map((s) => ec2Arn(stack, 'subnet', s.subnetId)),
+          ec2Arn(stack, 'security-group', props.vpc.securityGroup.securityGroupId),
+          networkInterfaces,
+        ],
+      );
+      allow(['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface'], [networkInterfaces]);
     }
 
     const bufferInterval = (props.bufferInterval ?? Duration.seconds(60)).toSeconds();
@@ -235,7 +243,12 @@ export class SearchDelivery extends Construct {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'The EC2 actions AWS documents for Firehose delivering into a VPC (describe, and create or delete its network interfaces) support no resource-level permissions.',
+          'Only ec2:DescribeVpcs, DescribeSubnets, DescribeSecurityGroups and DescribeNetworkInterfaces, four of the actions the Firehose guide lists for a destination in a VPC. The Service Authorization Reference lists no resource type for them: "If there is no value for this column, you must specify all resources ("*")".',
+      });
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResource(stack, ec2Arn(stack, 'network-interface', '*'))}]`,
+        reason:
+          "Network interfaces Firehose creates in the stack's subnets at run time, so their ids are not known in advance: create, grant its service permission to use, and delete, in this account and Region only.",
       });
     }
     Validations.of(transformRole.node.findChild('DefaultPolicy')).acknowledge({

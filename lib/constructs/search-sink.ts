@@ -44,16 +44,24 @@ export class SearchSink extends Construct {
       bufferMiB: props.bufferMiB,
       bufferInterval: props.bufferInterval,
       retryDuration: props.retryDuration,
-      ...(this.domain.subnets === undefined || this.domain.clientSecurityGroup === undefined
+      ...(this.domain.vpc === undefined ||
+      this.domain.subnets === undefined ||
+      this.domain.clientSecurityGroup === undefined
         ? {}
-        : { vpc: { subnets: this.domain.subnets, securityGroup: this.domain.clientSecurityGroup } }),
+        : {
+            vpc: {
+              vpc: this.domain.vpc,
+              subnets: this.domain.subnets,
+              securityGroup: this.domain.clientSecurityGroup,
+            },
+          }),
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    // In the domain's own access policy, set when the domain is created; the delivery stream names
+    // the domain, so CloudFormation creates it after the domain.
     this.domain.allowWriter(this.delivery.role);
     // The index template and the writer's role mapping exist before the first document arrives.
     this.delivery.deliveryStream.node.addDependency(this.domain.setup);
-    const accessPolicy = this.domain.domain.node.tryFindChild('AccessPolicy');
-    if (accessPolicy !== undefined) this.delivery.deliveryStream.node.addDependency(accessPolicy);
   }
 }

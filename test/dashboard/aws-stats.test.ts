@@ -2,6 +2,7 @@ import type { GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import type { GetQueueAttributesCommandInput } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { type AwsStatsSources, awsStats } from '../../dashboard/aws-stats';
+import { aggregatorMetricDimensions } from '../../lambda/shared/constants';
 
 interface Sent {
   readonly input: unknown;
@@ -42,6 +43,7 @@ function sources(overrides: Partial<Record<'s3' | 'cloudwatch' | 'sqs', ReturnTy
     s3: s3.client as never,
     cloudwatch: cloudwatch.client as never,
     sqs: sqs.client as never,
+    stackName: 'streaming-pipeline-prod',
     deadLetterBucket: 'dead-letter',
     failureQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/failures',
   };
@@ -57,11 +59,21 @@ describe('dashboard stats against a deployed stack', () => {
       ['p50', 'p50', 300],
       ['p99', 'p99', 300],
     ]);
-    expect(query.MetricDataQueries?.[0].MetricStat?.Metric).toEqual({
-      Namespace: 'StreamingPipeline',
-      MetricName: 'BatchLag',
-      Dimensions: [{ Name: 'service', Value: 'aggregator' }],
-    });
+    // The full dimension set the aggregator publishes, with this stack's name: not another stage's.
+    for (const q of query.MetricDataQueries ?? []) {
+      expect(q.MetricStat?.Metric).toEqual({
+        Namespace: 'StreamingPipeline',
+        MetricName: 'BatchLag',
+        Dimensions: [
+          { Name: 'service', Value: 'aggregator' },
+          { Name: 'stack', Value: 'streaming-pipeline-prod' },
+        ],
+      });
+    }
+    const dims = query.MetricDataQueries?.[0].MetricStat?.Metric?.Dimensions ?? [];
+    expect(Object.fromEntries(dims.map((d) => [d.Name, d.Value]))).toEqual(
+      aggregatorMetricDimensions('streaming-pipeline-prod'),
+    );
     expect((sqs.sent[0] as GetQueueAttributesCommandInput).QueueUrl).toBe(all.failureQueueUrl);
   });
 

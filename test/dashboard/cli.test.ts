@@ -4,11 +4,16 @@ import { parseDashboardOptions } from '../../dashboard/cli';
 import { resolveStack } from '../../dashboard/stack-outputs';
 import { PROJECT_AGGREGATES_FILE, loadDeclarationsFile } from '../../lambda/shared/declarations-file';
 
-function cloudformation(outputs: Record<string, string>): Pick<CloudFormationClient, 'send'> {
+function cloudformation(outputs: Record<string, string>, stackName?: string): Pick<CloudFormationClient, 'send'> {
   return {
     send: () =>
       Promise.resolve({
-        Stacks: [{ Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+        Stacks: [
+          {
+            ...(stackName === undefined ? {} : { StackName: stackName }),
+            Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          },
+        ],
       }),
   };
 }
@@ -37,12 +42,26 @@ describe('npm run dashboard', () => {
       cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', ByTypeIndex: 'true', StreamName: 'x' }),
       'streaming-pipeline-dev',
     );
-    expect(resources).toEqual({ tableName: 't', deadLetterBucket: 'b', byTypeIndex: true });
+    expect(resources).toEqual({
+      stackName: 'streaming-pipeline-dev',
+      tableName: 't',
+      deadLetterBucket: 'b',
+      byTypeIndex: true,
+    });
     const withQueue = await resolveStack(
       cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', FailureQueueUrl: 'https://sqs/q' }),
       'streaming-pipeline-dev',
     );
     expect(withQueue.failureQueueUrl).toBe('https://sqs/q');
+  });
+
+  it('takes the stack name CloudFormation reports, the dimension of its metrics, even given the stack ARN', async () => {
+    const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/streaming-pipeline-prod/0a1b2c3d';
+    const resources = await resolveStack(
+      cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b' }, 'streaming-pipeline-prod'),
+      arn,
+    );
+    expect(resources.stackName).toBe('streaming-pipeline-prod');
   });
 
   it('names the missing output when the stack is not this project', async () => {

@@ -64,6 +64,11 @@ describe('loadConfig', () => {
     [{ 'aggregator.logRetentionDays': 10 }, /^aggregator\.logRetentionDays: must be one of 1, 3, 5/],
     [{ 'aggregator.memoryMb': 64 }, /^aggregator\.memoryMb:/],
     [{ 'aggregator.timeoutSeconds': 901 }, /^aggregator\.timeoutSeconds:/],
+    [
+      { 'aggregator.consumer': 'push' },
+      /^aggregator\.consumer: must be polling \(the mapping polls the stream, sharing its read throughput\) or efo \(an enhanced fan-out consumer of its own\), got "push"/,
+    ],
+    [{ 'aggregator.consumer': 'EFO' }, /^aggregator\.consumer: must be polling .* or efo .*, got "EFO"/],
     [{ 'aggregates.windowSeconds': 60 }, /^aggregates\.windowSeconds: no such setting/],
     [{ 'aggregates.ttlDays': 0 }, /^aggregates\.ttlDays:/],
     [{ 'deadLetter.expireDays': 0 }, /^deadLetter\.expireDays:/],
@@ -82,6 +87,13 @@ describe('loadConfig', () => {
   ])('refuses %j, naming the field and what it accepts', (context, message) => {
     expect(() => load(context)).toThrow(ConfigError);
     expect(() => load(context)).toThrow(message);
+  });
+
+  it('polls the stream in dev and reads through enhanced fan-out in prod, either overridable', () => {
+    expect(PROFILES.dev.aggregator.consumer).toBe('polling');
+    expect(PROFILES.prod.aggregator.consumer).toBe('efo');
+    expect(load({ 'aggregator.consumer': 'efo' }).aggregator.consumer).toBe('efo');
+    expect(load({ stage: 'prod', 'aggregator.consumer': 'polling' }).aggregator.consumer).toBe('polling');
   });
 
   it('accepts a parallelization factor above 1 when producers partition by the aggregate key', () => {

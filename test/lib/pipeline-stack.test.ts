@@ -32,7 +32,7 @@ describe('PipelineStack', () => {
       .map((v) => `${v.ruleName} @ ${v.violatingConstructs[0].constructPath}`)
       .sort();
     expect(acknowledged).toEqual([
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource',
+      'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Access/ReaderPolicy/Resource',
       'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Aggregator/Role/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Search/Delivery/TransformRole/DefaultPolicy/Resource',
       'AwsSolutions-IAM5[Resource::*] @ StreamingPipeline/Search/Domain/SetupRole/DefaultPolicy/Resource',
@@ -53,12 +53,9 @@ describe('PipelineStack', () => {
       'AwsSolutions-OS4 @ StreamingPipeline/Search/Domain/Domain/Resource',
       'AwsSolutions-OS7 @ StreamingPipeline/Search/Domain/Domain/Resource',
       'AwsSolutions-SQS3 @ StreamingPipeline/Aggregator/FailureQueue/Resource',
-      'Serverless-LambdaDLQ @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
       'Serverless-LambdaDLQ @ StreamingPipeline/Aggregator/Function/Resource',
       'Serverless-LambdaDLQ @ StreamingPipeline/Search/Delivery/Transform/Resource',
       'Serverless-LambdaDLQ @ StreamingPipeline/Search/Domain/SetupFunction/Resource',
-      'Serverless-LambdaDefaultMemorySize @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
-      'Serverless-LambdaTracing @ StreamingPipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource',
       'Serverless-SQSRedrivePolicy @ StreamingPipeline/Aggregator/FailureQueue/Resource',
     ]);
   });
@@ -104,6 +101,8 @@ describe('PipelineStack', () => {
         'StreamArn',
         'StreamName',
         'ByTypeIndex',
+        'ProducerPolicyArn',
+        'ReaderPolicyArn',
       ].sort(),
     );
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PROJECT_AGGREGATES_FILE } from '../../../lambda/shared/declarations-file';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAggregatorEnv } from '../../../lambda/aggregator/env';
+import { aggregatorMetricDimensions } from '../../../lambda/shared/constants';
 import {
   type Emulator,
   TEST_CREDENTIALS,
@@ -50,9 +51,38 @@ beforeEach(() => {
     TABLE_NAME: table,
     DEAD_LETTER_BUCKET: bucket,
     AGGREGATES_FILE: PROJECT_AGGREGATES_FILE,
+    METRICS_STACK: 'streaming-pipeline-test',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   };
 });
+
+interface EmfLine {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  [field: string]: unknown;
+}
+
+/** The EMF lines among what the handler wrote to stdout. */
+function emfLines(stdout: readonly string[]): EmfLine[] {
+  return stdout
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as EmfLine);
+}
+
+/** Runs the handler on `records`, returning what it wrote to stdout. */
+async function captureStdout(run: () => Promise<unknown>): Promise<string[]> {
+  const stdout: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+  try {
+    await run();
+  } finally {
+    write.mockRestore();
+  }
+  return stdout;
+}
 
 describe('handler', () => {
   it('runs against the endpoints in the standard SDK variables, with no code change', async () => {
@@ -92,6 +122,7 @@ describe('handler', () => {
     expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('StreamingPipeline');
     expect(emf[0]).toMatchObject({
       service: 'aggregator',
+      stack: 'streaming-pipeline-test',
       RecordsIn: plain.length + aggregated.length,
       UserRecords: 300,
       PoisonRecords: poison,
@@ -112,6 +143,35 @@ describe('handler', () => {
     expect(new Set(poisonLines.map((l) => l.reason)).size).toBe(poisonLines.length);
     expect(poisonLines.every((l) => l.level === 'INFO' && /^\w+: /.test(l.reason))).toBe(true);
     expect(poisonLines.reduce((n, l) => n + l.records, 0)).toBe(poison);
+  });
+
+  it('publishes every metric with exactly the dimensions the alarms and the dashboard query', async () => {
+    const { handler } = await import('../../../lambda/aggregator/handler');
+    const { payloads } = generateEvents(7, 20);
+    const stdout = await captureStdout(() => handler(kinesisEvent(streamRecords(payloads))));
+    const [emf] = emfLines(stdout);
+    const [directive] = emf._aws.CloudWatchMetrics;
+    // One dimension set, the whole set: CloudWatch matches a metric on all of its dimensions.
+    const expected = aggregatorMetricDimensions('streaming-pipeline-test');
+    expect(expected).toEqual({ service: 'aggregator', stack: 'streaming-pipeline-test' });
+    expect(directive.Dimensions).toHaveLength(1);
+    expect([...directive.Dimensions[0]].sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, value] of Object.entries(expected)) expect(emf[name], name).toBe(value);
+    expect(directive.Metrics.map((m) => m.Name)).toContain('PoisonRecords');
+  });
+
+  it('publishes under the stack "local" when no METRICS_STACK is set, and does not fail', async () => {
+    delete process.env.METRICS_STACK;
+    const { handler } = await import('../../../lambda/aggregator/handler');
+    const { payloads } = generateEvents(8, 5);
+    let result: unknown;
+    const stdout = await captureStdout(async () => {
+      result = await handler(kinesisEvent(streamRecords(payloads)));
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [emf] = emfLines(stdout);
+    expect(emf._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'stack']]);
+    expect(emf).toMatchObject(aggregatorMetricDimensions('local'));
   });
 
   it('fails the invocation naming a declarations file it cannot use, and where the mistake is', async () => {

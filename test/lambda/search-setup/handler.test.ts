@@ -1,9 +1,16 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SEARCH_INDEX, indexTemplate, parseSetupProperties, setupPlan } from '../../../lambda/search-setup/core';
-import { applySetup, backoffMs, handler, retryable } from '../../../lambda/search-setup/handler';
+import {
+  SAFETY_MARGIN_MS,
+  applySetup,
+  backoffMs,
+  handler,
+  retryable,
+  setupDeadline,
+} from '../../../lambda/search-setup/handler';
 import { SignedClient } from '../../../lambda/search-setup/signed-client';
 import { toSearchDocument } from '../../../lambda/search-transform/core';
 
@@ -173,15 +180,18 @@ describe('search setup against a domain', () => {
     expect(JSON.parse(received[2].body)).toEqual({ backend_roles: [WRITER] });
   });
 
-  it('stops at the first refused step and says which', async () => {
-    answer = (r) => (r.url.includes('/roles/') ? 403 : 200);
-    await expect(applySetup(parseSetupProperties(RAW), client(), { ...NO_RETRY, authGraceMs: 0 })).rejects.toThrow(
-      /^PUT \/_plugins\/_security\/api\/roles\/pipeline_writer: HTTP 403 .*\(after 1 attempts\)$/,
-    );
+  it('stops at the first refused step and says which; a 400 is not retried however long is left', async () => {
+    answer = (r) => (r.url.includes('/roles/') ? 400 : 200);
+    await expect(
+      applySetup(parseSetupProperties(RAW), client(), {
+        deadline: Date.now() + 600_000,
+        sleep: () => Promise.resolve(),
+      }),
+    ).rejects.toThrow(/^PUT \/_plugins\/_security\/api\/roles\/pipeline_writer: HTTP 400 .*\(after 1 attempts\)$/);
     expect(received).toHaveLength(2);
   });
 
-  it('retries a domain that is still settling: 503, 429 and, at first, 403', async () => {
+  it('retries a domain that is still settling: 503, 429 and 403', async () => {
     const statuses = [503, 429, 403];
     answer = () => statuses.shift() ?? 200;
     const slept: number[] = [];
@@ -222,18 +232,104 @@ describe('search setup against a domain', () => {
 });
 
 describe('retry policy', () => {
-  it('retries the network, throttling and server errors, and 401/403 only while the domain is new', () => {
-    expect(retryable(undefined, 0, 1_000)).toBe(true);
-    expect(retryable(429, 0, 1_000)).toBe(true);
-    expect(retryable(503, 5_000, 1_000)).toBe(true);
-    expect(retryable(403, 500, 1_000)).toBe(true);
-    expect(retryable(403, 1_500, 1_000)).toBe(false);
-    expect(retryable(400, 0, 1_000)).toBe(false);
+  it('retries the network, throttling, server errors, 401 and 403; not other client errors', () => {
+    expect([undefined, 401, 403, 429, 500, 503].map(retryable)).toEqual([true, true, true, true, true, true]);
+    expect([400, 404, 409, 413].map(retryable)).toEqual([false, false, false, false]);
   });
 
   it('backs off with full jitter under a ceiling that doubles up to 30 s', () => {
     expect([0, 1, 2, 3, 4, 5].map((n) => backoffMs(n, () => 1))).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
     expect(backoffMs(3, () => 0)).toBe(0);
+    expect(backoffMs(3, () => 0.25)).toBe(4_000);
+  });
+
+  it("gives up at the earlier of the function's end and CloudFormation's, less a margin to answer", () => {
+    const lambda = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+    // The function's 15 minutes end first under a 16-minute ServiceTimeout.
+    expect(setupDeadline(1_000, lambda(900_000), { ServiceTimeout: '960' })).toBe(1_000 + 900_000 - SAFETY_MARGIN_MS);
+    // A ServiceTimeout shorter than the function's time bounds it instead.
+    expect(setupDeadline(1_000, lambda(900_000), { ServiceTimeout: '300' })).toBe(1_000 + 300_000 - SAFETY_MARGIN_MS);
+    // Without one, CloudFormation waits its default hour.
+    expect(setupDeadline(1_000, lambda(900_000), {})).toBe(1_000 + 900_000 - SAFETY_MARGIN_MS);
+    expect(setupDeadline(0, lambda(7_200_000), { ServiceTimeout: 'x' })).toBe(3_600_000 - SAFETY_MARGIN_MS);
+    // The margin covers the last request (15 s timeout) and the answer to CloudFormation (10 s).
+    expect(SAFETY_MARGIN_MS).toBeGreaterThanOrEqual(25_000);
+  });
+});
+
+/** A domain that refuses with `status` until `until` on the injected clock, then accepts; each request takes 200 ms. */
+function refusingDomain(clock: { now: number }, status: number, until: number) {
+  const attempts: number[] = [];
+  return {
+    attempts,
+    send: (): Promise<{ status: number; body: string }> => {
+      attempts.push(clock.now);
+      clock.now += 200;
+      return Promise.resolve(
+        clock.now < until
+          ? { status, body: '{"message":"no permissions for [indices:admin/template/put]"}' }
+          : { status: 200, body: '{}' },
+      );
+    },
+  };
+}
+
+describe('retrying until the deadline', () => {
+  beforeEach(() => {
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const TEMPLATE_ONLY = parseSetupProperties({ ...RAW, FineGrainedAccessControl: 'false' });
+  const fakeTime = (clock: { now: number }, slept: number[] = []) => ({
+    now: () => clock.now,
+    sleep: (ms: number) => {
+      slept.push(ms);
+      clock.now += ms;
+      return Promise.resolve();
+    },
+  });
+
+  it('keeps retrying a 403 well past three minutes and succeeds once the access policy takes effect', async () => {
+    const clock = { now: 0 };
+    const domain = refusingDomain(clock, 403, 9 * 60_000);
+    await applySetup(TEMPLATE_ONLY, domain, {
+      deadline: 14.5 * 60_000,
+      ...fakeTime(clock),
+      random: () => 0.5,
+    });
+    expect(domain.attempts.at(-1)).toBeGreaterThanOrEqual(9 * 60_000 - 200);
+    expect(domain.attempts.filter((t) => t > 3 * 60_000).length).toBeGreaterThan(10);
+  });
+
+  it('never starts an attempt after the deadline, and fails with the last refusal just before it', async () => {
+    const clock = { now: 0 };
+    const deadline = setupDeadline(0, { getRemainingTimeInMillis: () => 900_000 }, { ServiceTimeout: '960' });
+    const domain = refusingDomain(clock, 401, Infinity);
+    const slept: number[] = [];
+    await expect(
+      applySetup(TEMPLATE_ONLY, domain, { deadline, ...fakeTime(clock, slept), random: () => 1 }),
+    ).rejects.toThrow(/^PUT \/_index_template\/pipeline-events: HTTP 401 .*\(after \d+ attempts\)$/);
+    // The exponential schedule with random = 1: 2, 4, 8, 16 s, then 30 s each, jitter taking the ceiling.
+    expect(slept.slice(0, 6)).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(Math.max(...domain.attempts)).toBeLessThanOrEqual(deadline);
+    // It stopped because the next attempt would have started after the deadline, not before.
+    expect(clock.now + 30_000).toBeGreaterThan(deadline);
+    expect(deadline - domain.attempts.at(-1)!).toBeLessThan(30_000 + 200);
+    // What runs after the deadline is the last request alone; the margin is for it and the answer.
+    expect(clock.now).toBeLessThanOrEqual(deadline + 200);
+  });
+
+  it('spreads the waits with jitter: each within its ceiling, not all at it', async () => {
+    const clock = { now: 0 };
+    const domain = refusingDomain(clock, 403, 5 * 60_000);
+    const slept: number[] = [];
+    let seed = 7;
+    const random = () => ((seed = (seed * 16_807) % 2_147_483_647) - 1) / 2_147_483_646;
+    await applySetup(TEMPLATE_ONLY, domain, { deadline: 14.5 * 60_000, ...fakeTime(clock, slept), random });
+    slept.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(Math.min(30_000, 2_000 * 2 ** i)));
+    expect(new Set(slept).size).toBeGreaterThan(slept.length / 2);
   });
 });
 

@@ -5,9 +5,11 @@ import { type Synthesized, onlyResource, roleStatements, synthPipeline } from '.
 
 let dev: Synthesized;
 let prod: Synthesized;
+let efo: Synthesized;
 
 beforeAll(() => {
   dev = synthPipeline();
+  efo = synthPipeline({ 'aggregator.consumer': 'efo' });
   prod = synthPipeline({
     stage: 'prod',
     'aggregator.partitionKeyIsAggregateKey': true,
@@ -68,6 +70,51 @@ describe('Aggregator event source mapping', () => {
       DependsOn: string[];
     };
     expect(esm.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AggregatorRoleDefaultPolicy/)]));
+  });
+});
+
+describe('Aggregator enhanced fan-out (aggregator.consumer)', () => {
+  function consumer(s: Synthesized): { id: string; properties: Record<string, unknown> } {
+    return onlyResource(s.template, 'AWS::Kinesis::StreamConsumer');
+  }
+
+  it('polls the stream with polling (dev): no consumer, and no consumer permission in the role', () => {
+    dev.template.resourceCountIs('AWS::Kinesis::StreamConsumer', 0);
+    expect(onlyResource(dev.template, 'AWS::Lambda::EventSourceMapping').properties.EventSourceArn).toEqual({
+      'Fn::GetAtt': [ids(dev).stream, 'Arn'],
+    });
+    const actions = roleStatements(dev.template, ids(dev).role).flatMap((s) => s.Action);
+    expect(actions).not.toContain('kinesis:SubscribeToShard');
+    expect(actions).not.toContain('kinesis:DescribeStreamConsumer');
+  });
+
+  it('reads through a consumer of its own with efo, named from the stack, every other mapping setting unchanged', () => {
+    const c = consumer(efo);
+    expect(c.properties).toEqual({
+      ConsumerName: 'StreamingPipeline-aggregator',
+      StreamARN: { 'Fn::GetAtt': [ids(efo).stream, 'Arn'] },
+    });
+    const mapping = onlyResource(efo.template, 'AWS::Lambda::EventSourceMapping').properties;
+    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': [c.id, 'ConsumerARN'] });
+    const polling = onlyResource(dev.template, 'AWS::Lambda::EventSourceMapping').properties;
+    expect({ ...mapping, EventSourceArn: undefined }).toEqual({ ...polling, EventSourceArn: undefined });
+  });
+
+  it('lets the role describe and subscribe through that consumer only, beside what it already holds', () => {
+    const statements = roleStatements(efo.template, ids(efo).role);
+    expect(statements).toContainEqual({
+      Action: ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'],
+      Resource: [{ 'Fn::GetAtt': [consumer(efo).id, 'ConsumerARN'] }],
+    });
+    // The polling role's six statements, unchanged (the stream statement included), plus that one.
+    expect(statements).toHaveLength(7);
+    expect(statements).toEqual(expect.arrayContaining(roleStatements(dev.template, ids(dev).role)));
+  });
+
+  it('reads through enhanced fan-out in the prod profile', () => {
+    expect(onlyResource(prod.template, 'AWS::Lambda::EventSourceMapping').properties.EventSourceArn).toEqual({
+      'Fn::GetAtt': [consumer(prod).id, 'ConsumerARN'],
+    });
   });
 });
 

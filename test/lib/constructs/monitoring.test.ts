@@ -12,7 +12,8 @@ import { AggregatesTable } from '../../../lib/constructs/aggregates-table';
 import { Aggregator } from '../../../lib/constructs/aggregator';
 import { ArchiveDelivery } from '../../../lib/constructs/archive-delivery';
 import { IngestStream } from '../../../lib/constructs/ingest-stream';
-import { AGGREGATOR_QUERIES } from '../../../lib/constructs/log-queries';
+import { aggregatorQueries } from '../../../lib/constructs/log-queries';
+import { METRICS_STACK_ENV, aggregatorMetricDimensions } from '../../../lambda/shared/constants';
 import { Monitoring, type MonitoringProps } from '../../../lib/constructs/monitoring';
 
 const FEATURE_FLAGS = (
@@ -35,10 +36,12 @@ interface Built {
  * The real pipeline constructs the stack monitors, plus a minimal OpenSearch domain standing in for
  * the search sink, synthesized with the cdk-nag packs (synth throws on any open finding).
  */
-function build(options: { searchLeg?: boolean } & Partial<Omit<MonitoringProps, 'search'>> = {}): Built {
-  const { searchLeg, ...overrides } = options;
+function build(
+  options: { searchLeg?: boolean; stackName?: string } & Partial<Omit<MonitoringProps, 'search'>> = {},
+): Built {
+  const { searchLeg, stackName, ...overrides } = options;
   const app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Monitored');
+  const stack = new Stack(app, 'Monitored', stackName === undefined ? {} : { stackName });
   const removalPolicy = RemovalPolicy.DESTROY;
   const accessLogs = new AccessLogsBucket(stack, 'AccessLogs', { removalPolicy });
   const ingest = new IngestStream(stack, 'Ingest', { removalPolicy });
@@ -335,7 +338,7 @@ function expectedAlarms(throttleMinutes: number, poison: number): Record<string,
     PoisonRecords: {
       namespace: 'StreamingPipeline',
       metric: 'PoisonRecords',
-      dims: () => ({ service: 'aggregator' }),
+      dims: () => ({ service: 'aggregator', stack: 'Monitored' }),
       stat: 'Sum',
       period: 300,
       threshold: poison,
@@ -719,13 +722,15 @@ describe('Monitoring dashboard', () => {
       `AWS/Lambda Invocations ${f}`,
       `AWS/Lambda ConcurrentExecutions ${f}`,
       ...['RecordsIn', 'UserRecords', 'AggregateWrites', 'ConditionalReplays', 'BatchLag', 'BatchDuration'].map(
-        (m) => `StreamingPipeline ${m} service=aggregator`,
+        (m) => `StreamingPipeline ${m} service=aggregator stack=Monitored`,
       ),
       ...ESM_METRICS.map((m) => `AWS/Lambda ${m} EventSourceMappingUUID=${ref(r.mapping)}`),
       // Storage: consumed capacity, throttles.
       `AWS/DynamoDB ConsumedReadCapacityUnits ${t}`,
       `AWS/DynamoDB ConsumedWriteCapacityUnits ${t}`,
-      ...['GetItem', 'UpdateItem', 'PutItem', 'Query'].map((op) => `AWS/DynamoDB SuccessfulRequestLatency Operation=${op} ${t}`),
+      ...['GetItem', 'UpdateItem', 'PutItem', 'Query'].map(
+        (op) => `AWS/DynamoDB SuccessfulRequestLatency Operation=${op} ${t}`,
+      ),
       // Delivery: freshness, success, bytes to S3.
       `AWS/Firehose DeliveryToS3.Bytes ${a}`,
       `AWS/Firehose DataReadFromKinesisStream.Bytes ${a}`,
@@ -773,13 +778,16 @@ describe('Monitoring saved queries', () => {
     ]);
     for (const q of queries) {
       expect(q.LogGroupNames).toEqual([withSearch.refs.logGroup]);
-      expect(q.QueryString).toBe(AGGREGATOR_QUERIES[(q.Name as string).replace('Monitored/aggregator ', '')]);
+      expect(q.QueryString).toBe(
+        aggregatorQueries('Monitored')[(q.Name as string).replace('Monitored/aggregator ', '')],
+      );
     }
   });
 
   it('reads the fields the aggregator writes', () => {
     const handler = readFileSync(join(__dirname, '..', '..', '..', 'lambda', 'aggregator', 'handler.ts'), 'utf8');
-    expect(AGGREGATOR_QUERIES['poison records by reason']).toContain('filter message = "poison records"');
+    const queries = aggregatorQueries('Monitored');
+    expect(queries['poison records by reason']).toContain('filter message = "poison records"');
     expect(handler).toContain("logger.info('poison records', { reason, records: count })");
     for (const metric of [
       'BatchDuration',
@@ -789,8 +797,96 @@ describe('Monitoring saved queries', () => {
       'AggregateWrites',
       'BatchLag',
     ]) {
-      expect(AGGREGATOR_QUERIES['slowest batches']).toContain(metric);
+      expect(queries['slowest batches']).toContain(metric);
       expect(handler).toContain(`metrics.addMetric('${metric}'`);
     }
+  });
+});
+
+/** Every metric of the custom namespace an alarm or a dashboard widget reads, with its dimensions. */
+function customMetrics(template: Template): { where: string; dims: Record<string, unknown> }[] {
+  const found: { where: string; dims: Record<string, unknown> }[] = [];
+  const byPairs = (d: { Name: string; Value: unknown }[]): Record<string, unknown> =>
+    Object.fromEntries(d.map((x) => [x.Name, x.Value]));
+  for (const alarm of Object.values(resources(template, 'AWS::CloudWatch::Alarm'))) {
+    const p = alarm.Properties;
+    const metrics =
+      p.MetricName !== undefined
+        ? [{ Namespace: p.Namespace, MetricName: p.MetricName, Dimensions: p.Dimensions }]
+        : (p.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[])
+            .filter((m) => m.MetricStat !== undefined)
+            .map((m) => m.MetricStat!.Metric);
+    for (const m of metrics) {
+      if (m.Namespace !== 'StreamingPipeline') continue;
+      found.push({
+        where: `alarm ${p.AlarmName as string} ${m.MetricName as string}`,
+        dims: byPairs(m.Dimensions as { Name: string; Value: unknown }[]),
+      });
+    }
+  }
+  for (const w of dashboardBody(template).widgets) {
+    for (const m of w.properties.metrics ?? []) {
+      const strings = m.filter((x): x is string => typeof x === 'string');
+      if (strings[0] !== 'StreamingPipeline') continue;
+      const [, name, ...rest] = strings;
+      const dims: Record<string, unknown> = {};
+      for (let i = 0; i < rest.length; i += 2) dims[rest[i]] = rest[i + 1];
+      found.push({ where: `widget ${w.properties.title ?? ''} ${name}`, dims });
+    }
+  }
+  return found;
+}
+
+describe('Monitoring custom metrics, by stack', () => {
+  it('reads every custom metric with the service and the stack name, the whole set the aggregator publishes', () => {
+    for (const built of [withSearch, withoutSearch]) {
+      const found = customMetrics(built.template);
+      // PoisonRecords in its alarm; RecordsIn, UserRecords, PoisonRecords, AggregateWrites,
+      // AggregateReads, ConditionalReplays, LateEvents, BatchLag and BatchDuration in widgets.
+      expect(found.filter((f) => f.where.startsWith('alarm'))).toHaveLength(1);
+      expect(found.filter((f) => f.where.startsWith('widget')).length).toBeGreaterThanOrEqual(9);
+      // The stack name, not the dashboard name: withoutSearch is named custom-name.
+      for (const f of found) expect(f.dims, f.where).toEqual(aggregatorMetricDimensions('Monitored'));
+    }
+  });
+
+  it('tells the aggregator the same stack name it queries', () => {
+    for (const built of [withSearch, withoutSearch]) {
+      const [fn] = Object.values(resources(built.template, 'AWS::Lambda::Function')).filter(
+        (f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.TABLE_NAME,
+      );
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[METRICS_STACK_ENV]).toBe('Monitored');
+    }
+  });
+
+  it('follows the CloudFormation stack name, so two stages in one account and Region read their own', () => {
+    const prod = build({ searchLeg: false, stackName: 'streaming-pipeline-prod' });
+    const found = customMetrics(prod.template);
+    expect(found.length).toBeGreaterThan(0);
+    for (const f of found) expect(f.dims, f.where).toEqual(aggregatorMetricDimensions('streaming-pipeline-prod'));
+    const alarm = alarmsByName(prod.template).get('streaming-pipeline-prod-PoisonRecords');
+    expect(alarm?.Dimensions).toEqual([
+      { Name: 'service', Value: 'aggregator' },
+      { Name: 'stack', Value: 'streaming-pipeline-prod' },
+    ]);
+    const fn = Object.values(resources(prod.template, 'AWS::Lambda::Function')).find(
+      (f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.TABLE_NAME,
+    );
+    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables[METRICS_STACK_ENV]).toBe(
+      'streaming-pipeline-prod',
+    );
+    const slowest = Object.values(resources(prod.template, 'AWS::Logs::QueryDefinition')).find((q) =>
+      (q.Properties.Name as string).endsWith('slowest batches'),
+    );
+    expect(slowest?.Properties.QueryString).toMatch(
+      /^filter ispresent\(BatchDuration\) and stack = "streaming-pipeline-prod"\n/,
+    );
+  });
+
+  it('keeps only this stack’s EMF lines in the slowest-batches query', () => {
+    expect(aggregatorQueries('Monitored')['slowest batches'].split('\n')[0]).toBe(
+      'filter ispresent(BatchDuration) and stack = "Monitored"',
+    );
   });
 });

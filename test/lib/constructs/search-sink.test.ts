@@ -1,4 +1,6 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { domainNamePrefix, ec2Arn, nagResource } from '../../../lib/constructs/search-domain';
 import { type Synthesized, onlyResource, roleStatements, synthPipeline } from '../../support/synth';
 
 let dev: Synthesized;
@@ -21,19 +23,71 @@ const under = (logicalId: string, path: string): unknown => ({
   'Fn::Join': ['', [att(logicalId), `/${path}`]],
 });
 
-/** The access policy the L2's custom resource applies, with token references replaced by their logical ids. */
-function accessPolicy(s: Synthesized): { Principal: { AWS: string }; Action: string | string[]; Resource: unknown }[] {
-  const create = onlyResource(s.template, 'Custom::OpenSearchAccessPolicy').properties.Create as {
-    'Fn::Join': [string, unknown[]];
-  };
-  const text = create['Fn::Join'][1]
-    .map((part) =>
-      typeof part === 'string' ? part : `<${JSON.stringify(part).replace(/"/g, "'").replace(/\\/g, '')}>`,
-    )
-    .join('');
-  const request = JSON.parse(text) as { parameters: { AccessPolicies: string } };
-  return (JSON.parse(request.parameters.AccessPolicies) as { Statement: never[] }).Statement;
+interface AccessStatement {
+  Effect: string;
+  Principal: { AWS: unknown };
+  Action: string | string[];
+  Resource: unknown;
 }
+
+/** The access policy set on the domain resource itself. */
+function accessPolicy(s: Synthesized): AccessStatement[] {
+  const { properties } = onlyResource(s.template, 'AWS::OpenSearchService::Domain');
+  return (properties.AccessPolicies as { Statement: AccessStatement[] }).Statement;
+}
+
+/** 12 hex digits of the stack id's UUID: its first two groups. */
+const STACK_UUID = { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] };
+const DOMAIN_NAME = {
+  'Fn::Join': ['', ['streamingpipeli-', { 'Fn::Select': [0, STACK_UUID] }, { 'Fn::Select': [1, STACK_UUID] }]],
+};
+/** The domain's ARN built from that name, `suffix` appended. */
+const domainArn = (suffix = ''): unknown => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':es:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':domain/streamingpipeli-',
+      { 'Fn::Select': [0, STACK_UUID] },
+      { 'Fn::Select': [1, STACK_UUID] },
+      ...(suffix === '' ? [] : [suffix]),
+    ],
+  ],
+});
+const ec2 = (type: string, id: unknown): unknown => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ec2:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${type}/`,
+      id,
+    ],
+  ],
+});
+const NETWORK_INTERFACES = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ec2:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':network-interface/*',
+    ],
+  ],
+};
 
 describe('SearchDomain', () => {
   it('dev: one t3.small.search data node, gp3 10 GiB, no masters, no zone awareness, public endpoint', () => {
@@ -103,18 +157,48 @@ describe('SearchDomain', () => {
           'AWS::EC2::RouteTable',
           'AWS::EC2::SecurityGroup',
           'AWS::EC2::VPCEndpoint',
-          'AWS::Logs::ResourcePolicy',
         ].includes(r.Type) || id.startsWith('SearchDomainSetupRole'),
     );
-    expect(kept.length).toBeGreaterThanOrEqual(10);
+    expect(kept.length).toBeGreaterThanOrEqual(9);
     for (const [logicalId, r] of kept) expect(r.DeletionPolicy, logicalId).toBe('Retain');
     const setup = id(prod, 'Custom::SearchSetup', 'Search');
     expect(resources[setup].DependsOn).toEqual(expect.arrayContaining([id(prod, 'AWS::EC2::VPCEndpoint', 'Search')]));
     prod.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: att(id(prod, 'AWS::IAM::Role', 'SearchDomainSetupRole')),
-      Timeout: 600,
+      Timeout: 900,
     });
   });
+
+  it.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])(
+    '%s: the log resource policy goes with the stack, under a name a redeploy after cdk destroy can take again',
+    (_, s) => {
+      const t = s();
+      const policyId = id(t, 'AWS::Logs::ResourcePolicy', 'SearchDomain');
+      const policy = (t.template.toJSON().Resources as Record<string, Record<string, unknown>>)[policyId];
+      // It holds no data, and an account keeps at most 10 per Region: a retained one would keep a slot
+      // and, under this name, block the next deploy of the stack.
+      expect(policy.DeletionPolicy).toBe('Delete');
+      expect(policy.UpdateReplacePolicy).toBe('Delete');
+      expect((policy.Properties as { PolicyName: unknown }).PolicyName).toMatch(
+        /^StreamingPipeline-[0-9a-f]{8}-search-logs$/,
+      );
+      // The domain's log groups, which hold the logs, follow the stack's removal policy.
+      const groups = Object.values(
+        onlyResource(t.template, 'AWS::OpenSearchService::Domain').properties.LogPublishingOptions as Record<
+          string,
+          { CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [string, string] } }
+        >,
+      ).map((o) => o.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0]);
+      for (const g of groups) {
+        expect((t.template.toJSON().Resources as Record<string, { DeletionPolicy: string }>)[g].DeletionPolicy).toBe(
+          t === prod ? 'Retain' : 'Delete',
+        );
+      }
+    },
+  );
 
   it('admits HTTPS to the domain only from its clients in the VPC', () => {
     const domainSg = id(prod, 'AWS::EC2::SecurityGroup', 'SearchDomainDomainSecurityGroup');
@@ -161,21 +245,71 @@ describe('SearchDomain', () => {
     expect(t.template.findResources('Custom::CloudwatchLogResourcePolicy')).toEqual({});
   });
 
-  it('names only the pipeline roles in the access policy, never *', () => {
+  it('sets the access policy on the domain itself: the pipeline roles only, on the ARN of its own name', () => {
     for (const s of [dev, prod]) {
-      const statements = accessPolicy(s);
-      const principals = statements.map((st) => st.Principal.AWS);
-      expect(principals.every((p) => p.startsWith("<{'Fn::GetAtt':[") || p === READER)).toBe(true);
-      expect(JSON.stringify(statements)).not.toMatch(/"\*"|"AWS":"\*"/);
+      const setupRole = att(id(s, 'AWS::IAM::Role', 'SearchDomainSetupRole'));
+      const deliveryRole = att(id(s, 'AWS::IAM::Role', 'SearchDeliveryRole'));
+      const { properties } = onlyResource(s.template, 'AWS::OpenSearchService::Domain');
+      expect(properties.DomainName).toEqual(DOMAIN_NAME);
+      expect(properties.AccessPolicies).toMatchObject({ Version: '2012-10-17' });
+      expect(accessPolicy(s)).toEqual([
+        { Effect: 'Allow', Principal: { AWS: setupRole }, Action: 'es:ESHttpPut', Resource: domainArn('/*') },
+        ...(s === prod
+          ? [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: READER },
+                Action: ['es:ESHttpGet', 'es:ESHttpHead'],
+                Resource: domainArn('/*'),
+              },
+              {
+                Effect: 'Allow',
+                Principal: { AWS: READER },
+                Action: 'es:ESHttpPost',
+                Resource: [domainArn('/events-*/_count'), domainArn('/events-*/_search')],
+              },
+            ]
+          : []),
+        {
+          Effect: 'Allow',
+          Principal: { AWS: deliveryRole },
+          Action: ['es:ESHttpGet', 'es:ESHttpPost', 'es:ESHttpPut'],
+          Resource: [domainArn('/*'), domainArn()],
+        },
+      ]);
+      expect(JSON.stringify(accessPolicy(s))).not.toMatch(/"\*"|"AWS":"\*"/);
     }
-    const devPrincipals = accessPolicy(dev).map((st) => st.Principal.AWS);
-    expect(devPrincipals).toEqual([
-      expect.stringContaining('SearchDomainSetupRole'),
-      expect.stringContaining('SearchDeliveryRole'),
-    ]);
-    const reader = accessPolicy(prod).filter((st) => st.Principal.AWS === READER);
-    expect(reader.map((st) => st.Action)).toEqual([['es:ESHttpGet', 'es:ESHttpHead'], 'es:ESHttpPost']);
-    expect(JSON.stringify(reader[1].Resource)).toMatch(/events-\*\/_search.*events-\*\/_count/);
+  });
+
+  it.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])('%s: no custom resource or provider function sets the access policy after the domain exists', (_, s) => {
+    const t = s();
+    expect(t.template.findResources('Custom::OpenSearchAccessPolicy')).toEqual({});
+    const resources = t.template.toJSON().Resources as Record<string, { Type: string }>;
+    // The AwsCustomResource singleton provider (its UUID without dashes) and anything of it.
+    expect(Object.keys(resources).filter((k) => k.startsWith('AWS679f53fac002430cb0da5b7982bd2287'))).toEqual([]);
+    // Nor does anything acknowledge findings on such a provider any more.
+    const acknowledged = t.report.pluginReports.flatMap((p) => p.suppressedViolations);
+    expect(acknowledged.filter((v) => v.violatingConstructs.some((c) => c.constructPath.includes('AWS679f')))).toEqual(
+      [],
+    );
+  });
+
+  it('names the domain from the stack: a prefix of its name and 12 hex digits of its id, 28 characters at most', () => {
+    expect(domainNamePrefix('streaming-pipeline-prod')).toBe('streaming-pipel');
+    expect(domainNamePrefix('StreamingPipeline')).toBe('streamingpipeli');
+    expect(domainNamePrefix('My_Stack.v2')).toBe('my-stack-v2');
+    expect(domainNamePrefix('42-search--')).toBe('search');
+    expect(domainNamePrefix('2024')).toBe('search');
+    expect(domainNamePrefix('ab-cdefghijklm-opqrs')).toBe('ab-cdefghijklm');
+    for (const name of ['streaming-pipeline-prod', 'x', 'A'.repeat(200), 'a-b-c-d-e-f-g-h-i-j']) {
+      const prefix = domainNamePrefix(name);
+      // OpenSearch's rule for the whole name, with the dash and 12 hex digits that follow.
+      expect(`${prefix}-0123456789ab`).toMatch(/^[a-z][a-z0-9-]{2,27}$/);
+      expect(prefix).not.toMatch(/-$/);
+    }
   });
 
   it('applies the index template (and, with fine-grained access control, the role mappings) before delivery starts', () => {
@@ -186,8 +320,8 @@ describe('SearchDomain', () => {
       const setup = onlyResource(s.template, 'Custom::SearchSetup');
       expect(setup.properties).toEqual({
         ServiceToken: att(id(s, 'AWS::Lambda::Function', 'SearchDomainSetupFunction')),
-        // Above the function's 10 minutes of retries, below CloudFormation's default hour.
-        ServiceTimeout: '720',
+        // Above the function's 15 minutes, below CloudFormation's default hour.
+        ServiceTimeout: '960',
         Endpoint: att(id(s, 'AWS::OpenSearchService::Domain', 'Search'), 'DomainEndpoint'),
         FineGrainedAccessControl: fgac,
         WriterRoleArn: att(id(s, 'AWS::IAM::Role', 'SearchDeliveryRole')),
@@ -196,8 +330,9 @@ describe('SearchDomain', () => {
         Replicas: fgac === 'true' ? '1' : '0',
       });
       const resources = s.template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
+      // After the domain, whose own AccessPolicies name the setup role.
       expect(resources[setup.id].DependsOn).toEqual(
-        expect.arrayContaining([id(s, 'Custom::OpenSearchAccessPolicy', 'Search')]),
+        expect.arrayContaining([id(s, 'AWS::OpenSearchService::Domain', 'Search')]),
       );
       expect(resources[id(s, 'AWS::KinesisFirehose::DeliveryStream', 'Search')].DependsOn).toEqual(
         expect.arrayContaining([setup.id]),
@@ -217,20 +352,31 @@ describe('SearchDomain', () => {
       { Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: ['*'] },
     ]);
     const prodStatements = roleStatements(prod.template, id(prod, 'AWS::IAM::Role', 'SearchDomainSetupRole'));
-    // Lambda's network interface actions, merged with X-Ray's: both have no resource scope.
-    expect(prodStatements).toContainEqual({
-      Action: [
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:CreateNetworkInterface',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:UnassignPrivateIpAddresses',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
+    const subnets = Object.keys(prod.template.findResources('AWS::EC2::Subnet')).map((k) => ({ Ref: k }));
+    const clientSg = att(id(prod, 'AWS::EC2::SecurityGroup', 'SearchDomainClientSecurityGroup'), 'GroupId');
+    // Lambda's network interface actions on the stack's subnets, security group and network
+    // interfaces; only the Describe actions, which take no resource, share "*" with X-Ray.
+    expect(prodStatements.filter((st) => st.Action.some((a) => a.startsWith('ec2:') || a.startsWith('xray:')))).toEqual(
+      [
+        {
+          Action: ['ec2:CreateNetworkInterface'],
+          Resource: [NETWORK_INTERFACES, ec2('security-group', clientSg), ...subnets.map((s) => ec2('subnet', s))],
+        },
+        {
+          Action: ['ec2:AssignPrivateIpAddresses', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses'],
+          Resource: [NETWORK_INTERFACES],
+        },
+        {
+          Action: [
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'xray:PutTelemetryRecords',
+            'xray:PutTraceSegments',
+          ],
+          Resource: ['*'],
+        },
       ],
-      Resource: ['*'],
-    });
+    );
     prod.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: att(id(prod, 'AWS::IAM::Role', 'SearchDomainSetupRole')),
       VpcConfig: {
@@ -383,5 +529,137 @@ describe('search.enabled', () => {
       Object.keys(s.template.findResources('AWS::Lambda::Function')).filter((k) => k.startsWith('Search')),
     ).toEqual([]);
     expect(Object.keys(s.template.findOutputs('*')).filter((k) => k.startsWith('Search'))).toEqual([]);
+  });
+});
+
+describe('search.createServiceLinkedRole', () => {
+  it('is off in both profiles: no service-linked role in either template', () => {
+    for (const s of [dev, prod]) expect(s.template.findResources('AWS::IAM::ServiceLinkedRole')).toEqual({});
+  });
+
+  it('on, creates OpenSearch Service’s role before the domain and keeps it when the stack goes', () => {
+    const s = synthPipeline({ stage: 'prod', 'search.createServiceLinkedRole': true });
+    const slr = onlyResource(s.template, 'AWS::IAM::ServiceLinkedRole');
+    expect(slr.properties.AWSServiceName).toBe('opensearchservice.amazonaws.com');
+    const resources = s.template.toJSON().Resources as Record<
+      string,
+      { DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+    >;
+    expect(resources[id(s, 'AWS::OpenSearchService::Domain', 'Search')].DependsOn).toEqual(
+      expect.arrayContaining([slr.id]),
+    );
+    // The account's, shared by every VPC domain in it.
+    expect(resources[slr.id].DeletionPolicy).toBe('Retain');
+    expect(resources[slr.id].UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('is refused for a public domain, which does not use the role', () => {
+    expect(() => synthPipeline({ 'search.createServiceLinkedRole': true })).toThrow(
+      /^search\.createServiceLinkedRole: only a domain in a VPC needs/,
+    );
+  });
+});
+
+describe('EC2 network interface permissions', () => {
+  /** Every Allow statement of every identity policy in the template. */
+  function allStatements(s: Synthesized): { policy: string; Action: string[]; Resource: unknown[] }[] {
+    return Object.entries(s.template.findResources('AWS::IAM::Policy')).flatMap(([policy, p]) =>
+      ((p.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement ?? [])
+        .filter((st) => st.Effect === 'Allow')
+        .map((st) => ({
+          policy,
+          Action: ([] as string[]).concat(st.Action as string | string[]),
+          Resource: ([] as unknown[]).concat(st.Resource),
+        })),
+    );
+  }
+
+  it.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])('%s: no role has an EC2 action other than Describe* on "*"', (_, s) => {
+    const onStar = allStatements(s())
+      .filter((st) => st.Resource.includes('*'))
+      .flatMap((st) => st.Action.filter((a) => a.startsWith('ec2:')).map((a) => `${st.policy} ${a}`));
+    expect(onStar.filter((a) => !/ ec2:Describe[A-Za-z]+$/.test(a) || a.endsWith('ec2:DescribeVpcAttribute'))).toEqual(
+      [],
+    );
+  });
+
+  it('prod: the Firehose role has exactly the eight documented VPC actions, scoped where IAM allows', () => {
+    const statements = roleStatements(prod.template, id(prod, 'AWS::IAM::Role', 'SearchDeliveryRole')).filter((st) =>
+      st.Action.some((a) => a.startsWith('ec2:')),
+    );
+    const subnets = Object.keys(prod.template.findResources('AWS::EC2::Subnet')).map((k) => ({ Ref: k }));
+    const clientSg = att(id(prod, 'AWS::EC2::SecurityGroup', 'SearchDomainClientSecurityGroup'), 'GroupId');
+    expect(statements).toEqual([
+      {
+        Action: [
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcs',
+        ],
+        Resource: ['*'],
+      },
+      {
+        Action: ['ec2:DescribeVpcAttribute'],
+        Resource: [ec2('vpc', { Ref: id(prod, 'AWS::EC2::VPC', 'SearchDomainVpc') })],
+      },
+      {
+        Action: ['ec2:CreateNetworkInterface'],
+        Resource: [NETWORK_INTERFACES, ec2('security-group', clientSg), ...subnets.map((s) => ec2('subnet', s))],
+      },
+      {
+        Action: ['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface'],
+        Resource: [NETWORK_INTERFACES],
+      },
+    ]);
+    // The Firehose developer guide's list for an OpenSearch Service destination in a VPC, no more.
+    expect(statements.flatMap((st) => st.Action).sort()).toEqual(
+      [
+        'ec2:DescribeVpcs',
+        'ec2:DescribeVpcAttribute',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:CreateNetworkInterface',
+        'ec2:CreateNetworkInterfacePermission',
+        'ec2:DeleteNetworkInterface',
+      ].sort(),
+    );
+  });
+
+  it('prod: acknowledges the network-interface/* resource on the two roles that create interfaces, with a reason', () => {
+    const suppressed = prod.report.pluginReports
+      .flatMap((r) => r.suppressedViolations)
+      .filter((v) => v.ruleName.includes(':network-interface/*]'));
+    expect(suppressed.map((v) => v.violatingConstructs[0].constructPath).sort()).toEqual([
+      'StreamingPipeline/Search/Delivery/Role/DefaultPolicy/Resource',
+      'StreamingPipeline/Search/Domain/SetupRole/DefaultPolicy/Resource',
+    ]);
+    for (const v of suppressed) expect(v.reason).toMatch(/at run time/);
+    // Resource::* on those two is for Describe (and X-Ray) only, and says so.
+    const star = prod.report.pluginReports
+      .flatMap((r) => r.suppressedViolations)
+      .filter(
+        (v) =>
+          v.ruleName === 'AwsSolutions-IAM5[Resource::*]' &&
+          v.violatingConstructs[0].constructPath.includes('/Search/'),
+      )
+      .map((v) => v.reason);
+    for (const reason of star) expect(reason).not.toMatch(/network interface actions .*support no resource-level/);
+  });
+
+  it('writes a resource the way cdk-nag names it, with or without a concrete Region', () => {
+    const agnostic = new Stack(new App(), 'Agnostic');
+    expect(nagResource(agnostic, ec2Arn(agnostic, 'network-interface', '*'))).toBe(
+      'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+    );
+    // A concrete Region and account stay as they are, as in cdk-nag's finding ids.
+    const pinned = new Stack(new App(), 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(nagResource(pinned, ec2Arn(pinned, 'network-interface', '*'))).toMatch(
+      /^arn:(aws|<AWS::Partition>):ec2:eu-west-1:123456789012:network-interface\/\*$/,
+    );
   });
 });
