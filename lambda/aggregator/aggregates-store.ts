@@ -255,7 +255,7 @@ export class AggregatesStore {
         replays++;
         const rest = deltaAfter(delta, source.events, watermark, source.sequenceOf);
         if (rest === undefined) {
-          if (current !== undefined) this.remember(id, { kind: 'item', item: current });
+          if (current !== undefined && writersOf(current) === 1) this.remember(id, { kind: 'item', item: current });
           return { writes, reads, replays, skipped: true };
         }
         delta = rest;
@@ -282,7 +282,11 @@ export class AggregatesStore {
             ...(current === undefined ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
           }),
         );
-        this.remember(id, { kind: 'item', item });
+        // A copy is worth keeping only while this shard writes the item alone: where other shards
+        // write too, it is mostly stale, and a refused put costs the whole item's write units,
+        // five times a read of it.
+        if (writersOf(item) === 1) this.remember(id, { kind: 'item', item });
+        else this.forget(id);
         return { writes, reads, replays, skipped: false };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -355,4 +359,11 @@ export class AggregatesStore {
     this.remembered.delete(id);
     if (value.kind === 'item') this.rememberedWholeItems--;
   }
+}
+
+/** Shards whose watermark the item holds. */
+function writersOf(item: Item): number {
+  let n = 0;
+  for (const name in item) if (name.startsWith('w:')) n++;
+  return n;
 }
