@@ -1,24 +1,14 @@
 import { decodeBatch, deltaStates, type InputRecord, preAggregate } from '../lambda/aggregator/core';
 import { type AggregatePlan, planAggregates } from '../lambda/shared/aggregate-plan';
 import { parseDeclarations } from '../lambda/shared/declarations';
+import { BY_KEY_DECLARATION } from '../test/support/declarations';
 import { clickstreamBatch, DEFAULT_LATENESS_SECONDS, defaultDeclarations } from './events';
 import { type BenchResult, compare } from './harness';
 
 export { clickstreamBatch };
 
 /** `by_key` as aggregates.json declares it: exact measures only. */
-const BY_KEY = {
-  name: 'by_key',
-  types: ['*'],
-  groupBy: ['type', 'key'],
-  windows: ['1m'],
-  measures: {
-    count: { op: 'count' },
-    sum: { op: 'sum', of: 'value' },
-    min: { op: 'min', of: 'value' },
-    max: { op: 'max', of: 'value' },
-  },
-};
+const BY_KEY = BY_KEY_DECLARATION;
 
 /**
  * "All three sketch measures on": `by_key`, and one declaration by page over every event with a

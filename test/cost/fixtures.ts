@@ -1,6 +1,7 @@
 import type { Measured } from '../../cost/model';
 import { declarationSignature } from '../../cost/model';
 import { parseDeclarations } from '../../lambda/shared/declarations';
+import { BY_KEY_DECLARATION } from '../support/declarations';
 
 /**
  * Two declarations whose bills can be checked by hand: `by_key` (exact measures, grouped by key, so
@@ -10,18 +11,7 @@ import { parseDeclarations } from '../../lambda/shared/declarations';
 export const DECLARATIONS = parseDeclarations({
   version: 2,
   aggregates: [
-    {
-      name: 'by_key',
-      types: ['*'],
-      groupBy: ['type', 'key'],
-      windows: ['1m'],
-      measures: {
-        count: { op: 'count' },
-        sum: { op: 'sum', of: 'value' },
-        min: { op: 'min', of: 'value' },
-        max: { op: 'max', of: 'value' },
-      },
-    },
+    BY_KEY_DECLARATION,
     {
       name: 'regions',
       types: ['*'],
