@@ -86,14 +86,14 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   } else {
     logger.debug('batch', { ...s });
   }
-  const lowest = lowestSequenceNumber(result.failedSequenceNumbers);
-  return { batchItemFailures: lowest === undefined ? [] : [{ itemIdentifier: lowest }] };
+  return batchResponse(result.failedSequenceNumbers);
 }
 
-function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
+/** The lowest failed sequence number as the one batch item failure: Lambda retries from there. */
+export function batchResponse(failedSequenceNumbers: readonly string[]): KinesisStreamBatchResponse {
   let lowest: string | undefined;
-  for (const s of sequenceNumbers) {
+  for (const s of failedSequenceNumbers) {
     if (lowest === undefined || BigInt(s) < BigInt(lowest)) lowest = s;
   }
-  return lowest;
+  return { batchItemFailures: lowest === undefined ? [] : [{ itemIdentifier: lowest }] };
 }

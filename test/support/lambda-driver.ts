@@ -34,3 +34,21 @@ export async function deliver(
   }
   return { invocations, redeliveries };
 }
+
+/**
+ * The random schedule both exactly-once suites run: the shard delivered in batches of 1..150, with
+ * redelivery after reported failures, then replayed three times from random earlier points in
+ * batches of 1..300, as Lambda retries and bisections might.
+ */
+export async function deliverWithReplays(
+  records: readonly StreamRecord[],
+  invoke: Invoke,
+  rand: () => number,
+): Promise<{ invocations: number; redeliveries: number }> {
+  const run = await deliver(records, invoke, () => 1 + Math.floor(rand() * 150));
+  for (let i = 0; i < 3; i++) {
+    const from = Math.floor(rand() * records.length);
+    await deliver(records.slice(from), invoke, () => 1 + Math.floor(rand() * 300));
+  }
+  return run;
+}
