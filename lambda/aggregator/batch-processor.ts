@@ -142,7 +142,9 @@ export async function processBatch(
     failedPoisonWrites += failedPoison.length;
 
     if (aggregates.recordTypes !== undefined && batch.events.length > 0) {
-      await aggregates.recordTypes(new Set(batch.events.map((e) => e.type))).catch((error: unknown) => {
+      const types = new Set<string>();
+      for (const e of batch.events) types.add(e.type);
+      await aggregates.recordTypes(types).catch((error: unknown) => {
         options.onWriteError?.(error, 'types partition');
       });
     }
