@@ -1,8 +1,7 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
-import { METRICS_NAMESPACE, aggregatorMetricDimensions } from '../lambda/shared/constants';
+import { DEAD_LETTER_PREFIX, METRICS_NAMESPACE, aggregatorMetricDimensions } from '../lambda/shared/constants';
 import type { PipelineStats } from './api';
 
 export interface AwsStatsSources {

@@ -3,7 +3,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient }
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { PROFILES } from '../lib/config';
-import { DEAD_LETTER_PREFIX } from '../lambda/aggregator/dead-letter-store';
+import { DEAD_LETTER_PREFIX } from '../lambda/shared/constants';
 import { aggregatesTableDefinition } from '../lambda/shared/table-definition';
 import { kinesisClient } from '../loadgen/kinesis-client';
 import { percentile } from '../loadgen/run';

@@ -1,7 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DEAD_LETTER_PREFIX } from '../shared/constants';
 import type { PoisonRecord } from './core';
-
-export const DEAD_LETTER_PREFIX = 'poison/';
 
 /** What the dead-letter store keeps for one poison record: the record whole, and why. */
 export interface DeadLetterDocument {

@@ -1,5 +1,5 @@
-/** The index Firehose writes: `events-YYYY-MM-DD`, one per day (Firehose's OneDay rotation). */
-export const SEARCH_INDEX = 'events';
+import { SEARCH_INDEX } from '../shared/constants';
+
 export const INDEX_TEMPLATE_NAME = 'pipeline-events';
 /** The OpenSearch security role the Firehose role is mapped to when fine-grained access control is on. */
 export const WRITER_ROLE = 'pipeline_writer';

@@ -20,5 +20,17 @@ export function aggregatorMetricDimensions(stackName: string): { service: string
   return { service: AGGREGATOR_SERVICE, stack: stackName };
 }
 
+/**
+ * Where the aggregator writes poison records in the dead-letter bucket; the aggregator's role may
+ * write only under it, and local mode and the dashboard count the objects under it.
+ */
+export const DEAD_LETTER_PREFIX = 'poison/';
+
+/**
+ * The index Firehose writes: `events-YYYY-MM-DD`, one per day (Firehose's OneDay rotation). The
+ * search setup's index template and role mapping, and the domain's access policy, cover `events-*`.
+ */
+export const SEARCH_INDEX = 'events';
+
 /** Kinesis stream names, as the API accepts them. */
 export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;

@@ -5,7 +5,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEAD_LETTER_PREFIX } from '../../lambda/aggregator/dead-letter-store';
+import { DEAD_LETTER_PREFIX } from '../../lambda/shared/constants';
 import { BY_TYPE_INDEX } from '../../lambda/shared/aggregate-item';
 
 export interface AccessPoliciesProps {

@@ -10,8 +10,7 @@ import { Bucket, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_AGGREGATES_FILE } from '../../lambda/shared/declarations';
-import { AGGREGATOR_SERVICE, METRICS_NAMESPACE } from '../../lambda/shared/constants';
-import { DEAD_LETTER_PREFIX } from '../../lambda/aggregator/dead-letter-store';
+import { AGGREGATOR_SERVICE, DEAD_LETTER_PREFIX, METRICS_NAMESPACE } from '../../lambda/shared/constants';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 
 export const KINESIS_READ_ACTIONS = [

@@ -10,7 +10,7 @@ import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
 import { type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULT_WINDOW_SECONDS } from '../../lambda/shared/aggregate-item';
-import { SEARCH_INDEX } from '../../lambda/search-setup/core';
+import { SEARCH_INDEX } from '../../lambda/shared/constants';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 import { ec2Arn, nagResource } from './search-domain';
 

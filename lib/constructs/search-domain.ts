@@ -37,7 +37,7 @@ import { CfnResourcePolicy, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs
 import { type CfnDomain, Domain, EngineVersion, TLSSecurityPolicy } from 'aws-cdk-lib/aws-opensearchservice';
 import { EbsDeviceVolumeType } from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { SEARCH_INDEX } from '../../lambda/search-setup/core';
+import { SEARCH_INDEX } from '../../lambda/shared/constants';
 import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 
 /** Pinned on purpose: a domain upgrade is a blue/green deployment to plan, not a side effect of a CDK bump. */

@@ -2,7 +2,8 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SEARCH_INDEX, indexTemplate, parseSetupProperties, setupPlan } from '../../../lambda/search-setup/core';
+import { SEARCH_INDEX } from '../../../lambda/shared/constants';
+import { indexTemplate, parseSetupProperties, setupPlan } from '../../../lambda/search-setup/core';
 import {
   SAFETY_MARGIN_MS,
   applySetup,
