@@ -32,6 +32,36 @@ export interface StartOptions {
   readonly faultRate: number;
 }
 
+/**
+ * The flags that say where local mode's emulators and state are, with `npm start`'s defaults: the
+ * tools that work on a running local mode (backfill, redrive) take the same ones.
+ */
+export const LOCAL_MODE_FLAGS = {
+  'kinesis-port': { type: 'string' },
+  'dynamodb-port': { type: 'string' },
+  's3-port': { type: 'string' },
+  'data-dir': { type: 'string' },
+  aggregates: { type: 'string' },
+} as const;
+
+export interface LocalModeEndpoints {
+  readonly kinesisPort: number;
+  readonly dynamodbPort: number;
+  readonly s3Port: number;
+  readonly dataDir?: string;
+}
+
+/** The ports and data folder of LOCAL_MODE_FLAGS' values, checked and defaulted as `npm start` does. */
+export function localModeEndpoints(values: Readonly<Record<string, unknown>>): LocalModeEndpoints {
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  return {
+    kinesisPort: port('kinesis-port', text('kinesis-port'), 4567),
+    dynamodbPort: port('dynamodb-port', text('dynamodb-port'), 4568),
+    s3Port: port('s3-port', text('s3-port'), 4569),
+    ...(text('data-dir') === undefined ? {} : { dataDir: text('data-dir') }),
+  };
+}
+
 function port(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -49,16 +79,12 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     options: {
       load: { type: 'boolean', default: true },
       port: { type: 'string' },
-      'kinesis-port': { type: 'string' },
-      'dynamodb-port': { type: 'string' },
-      's3-port': { type: 'string' },
+      ...LOCAL_MODE_FLAGS,
       'stream-name': { type: 'string' },
-      'data-dir': { type: 'string' },
       rate: { type: 'string' },
       scenario: { type: 'string' },
       poison: { type: 'string' },
       'archive-buffer-seconds': { type: 'string' },
-      aggregates: { type: 'string' },
       'fault-rate': { type: 'string' },
     },
   });
@@ -96,11 +122,8 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     faultRate,
     archiveBufferSeconds,
     port: port('port', values.port, 3000),
-    kinesisPort: port('kinesis-port', values['kinesis-port'], 4567),
-    dynamodbPort: port('dynamodb-port', values['dynamodb-port'], 4568),
-    s3Port: port('s3-port', values['s3-port'], 4569),
+    ...localModeEndpoints(values),
     streamName,
-    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     rate,
     scenario: scenario as ScenarioName,
     poison,
