@@ -182,17 +182,79 @@ interface Accumulator {
   readonly aggregate: PlannedAggregate;
   readonly window: number;
   readonly windowStartMs: number;
-  readonly group: (string | null)[];
+  readonly group: readonly (string | null)[];
   readonly entries: number[];
 }
 
 /**
- * Map key of a group, unambiguous whatever the values hold: one field is its value after a tag
- * (`s` for a string, a lone `n` for null), several are their JSON array.
+ * One group of one aggregate in a batch. Per window size it keeps the item of the window start it
+ * saw last: events come in event-time order, so the next event of the group nearly always falls in
+ * the same window, and finding its item is one comparison rather than a lookup by start.
  */
-function groupId(group: readonly (string | null)[]): string {
-  if (group.length === 1) return group[0] === null ? 'n' : `s${group[0]}`;
-  return JSON.stringify(group);
+class GroupSlot {
+  readonly lastStart: number[];
+  readonly lastItem: (Accumulator | undefined)[];
+  /** Per window size, its items by window start, made at the group's first second window start. */
+  readonly byStart: (Map<number, Accumulator> | undefined)[];
+
+  constructor(
+    readonly group: readonly (string | null)[],
+    windows: number,
+  ) {
+    this.lastStart = new Array<number>(windows).fill(NaN);
+    this.lastItem = new Array<Accumulator | undefined>(windows).fill(undefined);
+    this.byStart = new Array<Map<number, Accumulator> | undefined>(windows).fill(undefined);
+  }
+
+  /** The item of this window start, or undefined when the batch has none yet. */
+  item(window: number, start: number): Accumulator | undefined {
+    if (this.lastStart[window] === start) return this.lastItem[window];
+    const last = this.lastItem[window];
+    let byStart = this.byStart[window];
+    if (last !== undefined && byStart === undefined) {
+      byStart = new Map([[last.windowStartMs, last]]);
+      this.byStart[window] = byStart;
+    }
+    const found = byStart?.get(start);
+    this.lastStart[window] = start;
+    this.lastItem[window] = found;
+    return found;
+  }
+
+  add(window: number, item: Accumulator): void {
+    this.lastStart[window] = item.windowStartMs;
+    this.lastItem[window] = item;
+    this.byStart[window]?.set(item.windowStartMs, item);
+  }
+}
+
+/**
+ * A tree of Maps, one level per `groupBy` field, keyed by the field's value (null for none, a key no
+ * string can equal), whose leaves are the groups: an event's group is found without building a
+ * string or an array for it.
+ */
+type GroupTree = Map<string | null, GroupTree | GroupSlot>;
+
+function slotOf(aggregate: PlannedAggregate, tree: GroupTree, e: DecodedEvent): GroupSlot {
+  const readers = aggregate.groupReaders;
+  let node = tree;
+  const last = readers.length - 1;
+  for (let k = 0; k < last; k++) {
+    const value = readers[k](e);
+    let next = node.get(value) as GroupTree | undefined;
+    if (next === undefined) {
+      next = new Map();
+      node.set(value, next);
+    }
+    node = next;
+  }
+  const value = last < 0 ? null : readers[last](e);
+  let slot = node.get(value) as GroupSlot | undefined;
+  if (slot === undefined) {
+    slot = new GroupSlot(aggregate.groupOf(e), aggregate.windowsMs.length);
+    node.set(value, slot);
+  }
+  return slot;
 }
 
 /**
@@ -201,46 +263,48 @@ function groupId(group: readonly (string | null)[]): string {
  * keep their events' indices; the measures are folded from them when the item is written.
  */
 export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePlan): PreAggregated {
-  const late = new Map<string, number>();
+  const aggregates = plan.aggregates;
+  const lateCounts = new Array<number>(aggregates.length).fill(0);
   const deltas: Accumulator[] = [];
-  // Per aggregate and window size: window start, then group.
-  const maps = plan.aggregates.map((a) => a.windowsMs.map(() => new Map<number, Map<string, Accumulator>>()));
+  const trees = aggregates.map((): GroupTree => new Map());
+  // The aggregates that take a type, asked once per type in the batch rather than once per event.
+  const takers = new Map<string, number[]>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    for (let a = 0; a < plan.aggregates.length; a++) {
-      const aggregate = plan.aggregates[a];
-      if (!aggregate.matches(e.type)) continue;
-      let group: (string | null)[] | undefined;
-      let id = '';
+    let taking = takers.get(e.type);
+    if (taking === undefined) {
+      taking = [];
+      for (let a = 0; a < aggregates.length; a++) if (aggregates[a].matches(e.type)) taking.push(a);
+      takers.set(e.type, taking);
+    }
+    for (let t = 0; t < taking.length; t++) {
+      const a = taking[t];
+      const aggregate = aggregates[a];
+      const widths = aggregate.windowsMs;
+      let slot: GroupSlot | undefined;
       let wasLate = false;
-      for (let w = 0; w < aggregate.windowsMs.length; w++) {
-        const width = aggregate.windowsMs[w];
+      for (let w = 0; w < widths.length; w++) {
+        const width = widths[w];
         const start = windowStart(e.eventTimeMs, width);
         if (isLate(start, width, e.arrivalMs, aggregate.latenessMs)) {
           wasLate = true;
           continue;
         }
-        if (group === undefined) {
-          group = aggregate.groupOf(e);
-          id = groupId(group);
-        }
-        let byGroup = maps[a][w].get(start);
-        if (byGroup === undefined) {
-          byGroup = new Map();
-          maps[a][w].set(start, byGroup);
-        }
-        const acc = byGroup.get(id);
+        if (slot === undefined) slot = slotOf(aggregate, trees[a], e);
+        const acc = slot.item(w, start);
         if (acc === undefined) {
-          const created = { aggregate, window: w, windowStartMs: start, group, entries: [i] };
-          byGroup.set(id, created);
+          const created = { aggregate, window: w, windowStartMs: start, group: slot.group, entries: [i] };
+          slot.add(w, created);
           deltas.push(created);
         } else {
           acc.entries.push(i);
         }
       }
-      if (wasLate) late.set(aggregate.name, (late.get(aggregate.name) ?? 0) + 1);
+      if (wasLate) lateCounts[a]++;
     }
   }
+  const late = new Map<string, number>();
+  for (let a = 0; a < aggregates.length; a++) if (lateCounts[a] > 0) late.set(aggregates[a].name, lateCounts[a]);
   return { deltas, late };
 }
 

@@ -20,6 +20,8 @@ export interface PlannedAggregate {
   readonly latenessMs: number;
   readonly groupBy: readonly string[];
   readonly groupOf: (e: EventFields) => (string | null)[];
+  /** One reader per `groupBy` field, in order: what `groupOf` calls, for a caller that reads values one by one. */
+  readonly groupReaders: readonly ((e: EventFields) => string | null)[];
   readonly measures: readonly PlannedMeasure[];
   /** Items keep sketches, so they are read and rewritten whole rather than added to. */
   readonly sketches: boolean;
@@ -46,6 +48,7 @@ export function planAggregates(declarations: Declarations, defaultLatenessSecond
         latenessMs: (d.allowedLatenessSeconds ?? defaultLatenessSeconds) * 1000,
         groupBy: d.groupBy,
         groupOf: (e: EventFields) => readers.map((r) => r(e)),
+        groupReaders: readers,
         measures: Object.entries(d.measures).map(([name, m]) => {
           const kind = MEASURES[m.op];
           const input: (e: EventFields) => number | string | undefined =
