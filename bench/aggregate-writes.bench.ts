@@ -16,7 +16,8 @@ import { aggregatesTableDefinition } from '../lambda/shared/table-definition';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { startDynalite, testDynamoDb, uniqueName } from '../test/support/emulators';
 import { BENCH_START_MS, defaultPlan, itemBytes, meterCapacity, readUnits, ShardStream, writeUnits } from './events';
-import type { BenchResult, ItemSizeInput, RequestsPerItem, WritesCostInputs } from './harness';
+import type { ItemSizeInput, RequestsPerItem, WritesCostInputs } from '../cost/measured-inputs';
+import type { BenchResult } from './harness';
 import { seededRandom as seeded } from '../loadgen/random';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

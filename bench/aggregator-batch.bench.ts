@@ -12,7 +12,8 @@ import {
 } from '../test/support/emulators';
 import { coreWork } from './aggregator-core.bench';
 import { clickstreamBatch, defaultPlan, ShardStream } from './events';
-import { type BatchDurationPoint, type BenchResult, median } from './harness';
+import type { BatchDurationPoint } from '../cost/measured-inputs';
+import { type BenchResult, median } from './harness';
 
 export const BATCH_SIZES = [1, 10, 100, 500, 1_000] as const;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadDeclarations, PROFILES, type Stage, validateConfig } from '../lib/config';
-import type { BenchmarkResults, ItemSizeInput, WritesCostInputs } from '../bench/harness';
+import type { CostInputs, ItemSizeInput, MeasuredOn, WritesCostInputs } from './measured-inputs';
 import type { Declarations } from '../lambda/shared/declarations';
 import {
   type CostBreakdown,
@@ -27,7 +27,7 @@ const isRequests = (r: unknown): r is { writes: number; reads: number } =>
 
 /** The measured inputs, from bench/results.json as `npm run bench` writes it. */
 export function measuredFrom(data: unknown, file: string): Measured {
-  const inputs = (data as Partial<BenchmarkResults> | null)?.costInputs;
+  const inputs = (data as { costInputs?: Partial<CostInputs> } | null)?.costInputs;
   const writes = inputs?.writes as Partial<WritesCostInputs> | undefined;
   const points = inputs?.batchDurations?.points;
   if (
@@ -50,7 +50,7 @@ export function measuredFrom(data: unknown, file: string): Measured {
       `${file}: no costInputs (writes: requests per item, item sizes; batchDurations) of the declared aggregates; run npm run bench`,
     );
   }
-  const machine = (data as BenchmarkResults).machine;
+  const machine = (data as { machine?: MeasuredOn }).machine;
   const when = machine === undefined ? '' : `, ${machine.date.slice(0, 10)} on ${machine.cpu}`;
   const pick = (r: { writes: number; reads: number }) => ({ writes: r.writes, reads: r.reads });
   return {

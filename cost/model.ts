@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../lib/config';
-import type { BatchDurationPoint } from '../bench/harness';
+import type { BatchDurationPoint } from './measured-inputs';
 import type { AggregateDeclaration, Declarations } from '../lambda/shared/declarations';
 import { BY_KEY, hasSketches, isKeyed } from '../lambda/shared/declarations';
 import { PRICES, type Price } from './prices';
