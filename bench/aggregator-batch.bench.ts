@@ -7,6 +7,7 @@ import {
   startDynalite,
   startS3rver,
   testDynamoDb,
+  testObjectWriter,
   testS3,
   uniqueName,
 } from '../test/support/emulators';
@@ -37,7 +38,7 @@ export async function measureBatchDurations(rounds = 7): Promise<BatchDurationPo
     await createAggregatesTable(testDynamoDb(dynamo.endpoint), table);
     await createBucket(testS3(s3.endpoint), bucket);
     const store = new AggregatesStore(testDynamoDb(dynamo.endpoint), table, { ttlDays: 7 });
-    const deadLetters = new DeadLetterStore(testS3(s3.endpoint), bucket);
+    const deadLetters = new DeadLetterStore(testObjectWriter(s3.endpoint), bucket);
     const plan = defaultPlan();
     const stream = new ShardStream({ scenario: 'clickstream', seed: 100 });
 

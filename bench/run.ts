@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { format as prettierFormat, resolveConfig } from 'prettier';
 import { benchAggregateWrites } from './aggregate-writes.bench';
 import { batchDurationResults, measureBatchDurations } from './aggregator-batch.bench';
+import { benchAggregatorBundle } from './aggregator-bundle.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
   const groups: [file: string, results: BenchResult[]][] = [];
   groups.push(['bench/loadgen.bench.ts', await benchLoadgen()]);
   groups.push(['bench/aggregator-core.bench.ts', benchAggregatorCore()]);
+  groups.push(['bench/aggregator-bundle.bench.ts', await benchAggregatorBundle()]);
   const writes = await benchAggregateWrites();
   groups.push(['bench/aggregate-writes.bench.ts', writes.results]);
   const batchPoints = await measureBatchDurations();

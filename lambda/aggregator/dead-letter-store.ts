@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectWriter } from '../shared/s3-object-writer';
 import { DEAD_LETTER_PREFIX } from '../shared/constants';
 import type { PoisonRecord } from './core';
 
@@ -37,18 +37,16 @@ export function deadLetterDocument(p: PoisonRecord): DeadLetterDocument {
 
 export class DeadLetterStore {
   constructor(
-    private readonly s3: S3Client,
+    private readonly s3: ObjectWriter,
     private readonly bucket: string,
   ) {}
 
   async put(p: PoisonRecord): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: deadLetterKey(p),
-        Body: JSON.stringify(deadLetterDocument(p)),
-        ContentType: 'application/json',
-      }),
-    );
+    await this.s3.putObject({
+      bucket: this.bucket,
+      key: deadLetterKey(p),
+      body: JSON.stringify(deadLetterDocument(p)),
+      contentType: 'application/json',
+    });
   }
 }

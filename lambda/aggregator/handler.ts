@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { dynamoDbClient, s3Client } from '../shared/aws-clients';
+import { dynamoDbClient, s3ObjectWriter } from '../shared/aws-clients';
 import { type AggregatePlan, planAggregates } from '../shared/aggregate-plan';
 import {
   AGGREGATOR_SERVICE,
@@ -34,12 +34,13 @@ let deps: { aggregates: AggregatesStore; deadLetters: DeadLetterStore; plan: Agg
 function dependencies(): NonNullable<typeof deps> {
   if (deps === undefined) {
     const env = readAggregatorEnv(process.env);
+    const dynamoDb = dynamoDbClient();
     deps = {
-      aggregates: new AggregatesStore(dynamoDbClient(), env.tableName, {
+      aggregates: new AggregatesStore(dynamoDb, env.tableName, {
         ttlDays: env.ttlDays,
         byTypeIndex: env.byTypeIndex,
       }),
-      deadLetters: new DeadLetterStore(s3Client(), env.deadLetterBucket),
+      deadLetters: new DeadLetterStore(s3ObjectWriter(dynamoDb.config), env.deadLetterBucket),
       // allowedLateness defaults to the table's TTL: an item is not written after it has expired.
       plan: planAggregates(loadDeclarationsFile(env.aggregatesFile), env.ttlDays * 86_400),
     };

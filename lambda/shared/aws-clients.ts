@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import {
+  type Credentials,
+  maxAttemptsFromEnv,
+  type ObjectWriter,
+  S3ObjectWriter,
+  s3EndpointFromEnv,
+} from './s3-object-writer';
 
 /**
  * SDK clients configured from the standard environment. Endpoints come from the SDK's own
@@ -22,11 +28,19 @@ export function onDynamoDbClient(setup: (client: DynamoDBClient) => void): void 
   dynamoDbSetups.push(setup);
 }
 
-export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
-  const endpointOverride = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
-  return new S3Client({
-    maxAttempts: Number(env.AWS_MAX_ATTEMPTS ?? 5),
-    // Emulators answer on a path, not on bucket subdomains, and store checksum framing verbatim.
-    ...(endpointOverride ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
+/**
+ * The dead-letter bucket's writer: S3 PutObject signed with the credentials and Region an SDK client
+ * resolved (the SDK's standard provider chain, the Lambda environment's credentials when deployed),
+ * the endpoint from the SDK's own variables, the attempts from `AWS_MAX_ATTEMPTS`.
+ */
+export function s3ObjectWriter(
+  resolved: { credentials: () => Promise<Credentials>; region: () => Promise<string> },
+  env: NodeJS.ProcessEnv = process.env,
+): ObjectWriter {
+  return new S3ObjectWriter({
+    credentials: () => resolved.credentials(),
+    region: resolved.region,
+    endpoint: s3EndpointFromEnv(env),
+    maxAttempts: maxAttemptsFromEnv(env),
   });
 }

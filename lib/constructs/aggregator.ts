@@ -92,6 +92,16 @@ export interface AggregatorProps {
 }
 
 /**
+ * The aggregator's entry, runtime and bundling, which bench/aggregator-bundle.bench.ts builds too. The
+ * packages' ES module builds first ("module" before "main"): esbuild drops unused code from ES
+ * modules only, and the SDK's CommonJS builds put each package's parts in one module.
+ */
+export function aggregatorBundleProps(): ReturnType<typeof pipelineFunctionProps> {
+  const props = pipelineFunctionProps('aggregator/handler.ts');
+  return { ...props, bundling: { ...props.bundling, mainFields: ['module', 'main'] } };
+}
+
+/**
  * The aggregator Lambda and its event source mapping on the stream, with the places a bad record
  * can go: poison user records to the dead-letter bucket (written by the function), and batches that
  * exhaust their retries to the on-failure queue (written by Lambda). Its role holds exactly what the
@@ -148,7 +158,7 @@ export class Aggregator extends Construct {
       description: 'Aggregator: reads the stream, writes aggregates, poison records and failed-batch notices',
     });
 
-    const functionProps = pipelineFunctionProps('aggregator/handler.ts');
+    const functionProps = aggregatorBundleProps();
     this.function = new NodejsFunction(this, 'Function', {
       ...functionProps,
       bundling: {

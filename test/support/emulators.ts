@@ -1,7 +1,10 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynalite, startS3rver } from '../../local/emulators';
 import { aggregatesTableDefinition } from '../../lambda/shared/table-definition';
+import { type ObjectWriter, S3ObjectWriter } from '../../lambda/shared/s3-object-writer';
+import type { FaultPlan } from './faults';
 
 export const TEST_CREDENTIALS = LOCAL_CREDENTIALS;
 export const TEST_REGION = LOCAL_REGION;
@@ -20,6 +23,42 @@ export function testS3(endpoint: string): S3Client {
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
+}
+
+/**
+ * The aggregator's S3 writer against an emulator. A fault plan sees it as the SDK's PutObjectCommand:
+ * 'fail' before the request, outside the retries; 'lose-answer' as a connection reset after the
+ * server stored the object, inside them.
+ */
+export function testObjectWriter(endpoint: string, faults?: FaultPlan): ObjectWriter {
+  let current: Record<string, unknown> = {};
+  const http = new NodeHttpHandler();
+  const writer = new S3ObjectWriter({
+    endpoint,
+    region: TEST_REGION,
+    credentials: () => Promise.resolve(TEST_CREDENTIALS),
+    requestHandler: {
+      handle: async (request, options) => {
+        const answer = await http.handle(request, options);
+        if (faults?.('PutObjectCommand', current, 'answer') === 'lose-answer') {
+          await answer.response.body?.resume?.();
+          throw Object.assign(new Error('socket hang up (injected after the server applied the request)'), {
+            code: 'ECONNRESET',
+          });
+        }
+        return answer;
+      },
+    },
+  });
+  return {
+    putObject: async (input) => {
+      current = { Bucket: input.bucket, Key: input.key };
+      if (faults?.('PutObjectCommand', current, 'send') === 'fail') {
+        throw Object.assign(new Error('injected failure of PutObjectCommand'), { name: 'InjectedFailure' });
+      }
+      await writer.putObject(input);
+    },
+  };
 }
 
 let counter = 0;

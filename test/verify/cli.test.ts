@@ -19,6 +19,7 @@ import {
   startDynalite,
   startS3rver,
   testDynamoDb,
+  testObjectWriter,
   testS3,
   uniqueName,
 } from '../support/emulators';
@@ -106,7 +107,7 @@ async function aggregated(seed: number): Promise<{ table: string; expectFile: st
     await processBatch(
       toInputRecords(kinesisEvent(records.slice(i, i + 300))),
       store,
-      new DeadLetterStore(testS3(s3.endpoint), bucket),
+      new DeadLetterStore(testObjectWriter(s3.endpoint), bucket),
       { plan },
     );
   }

@@ -12,6 +12,7 @@ import {
   startDynalite,
   startS3rver,
   testDynamoDb,
+  testObjectWriter,
   testS3,
   uniqueName,
 } from '../../support/emulators';
@@ -60,11 +61,9 @@ async function pipeline(
   await Promise.all([createAggregatesTable(admin, table), createBucket(s3Admin, bucket)]);
 
   const dynamoClient = testDynamoDb(dynamo.endpoint, options.sdkAttempts ?? 1);
-  const s3Client = testS3(s3.endpoint);
   if (options.dynamoFaults) injectFaults(dynamoClient, options.dynamoFaults);
-  if (options.s3Faults) injectFaults(s3Client, options.s3Faults);
   const store = new AggregatesStore(dynamoClient, table, { ttlDays: 7 });
-  const deadLetterStore = new DeadLetterStore(s3Client, bucket);
+  const deadLetterStore = new DeadLetterStore(testObjectWriter(s3.endpoint, options.s3Faults), bucket);
   const stats: BatchStats[] = [];
   return {
     stats,

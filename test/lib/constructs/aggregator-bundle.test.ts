@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregatorBundleProps } from '../../../lib/constructs/aggregator';
+import { esbuildOptions } from '../../../lib/constructs/esbuild-options';
+import { SOURCE_MAPS_ENV } from '../../../lib/constructs/pipeline-function';
+import { DEFAULT_AGGREGATES_FILE } from '../../../lambda/shared/declarations';
+import { PROJECT_AGGREGATES_FILE } from '../../../lambda/shared/declarations-file';
+import {
+  type Emulator,
+  TEST_CREDENTIALS,
+  createAggregatesTable,
+  createBucket,
+  startDynalite,
+  startS3rver,
+  testDynamoDb,
+  testS3,
+  uniqueName,
+} from '../../support/emulators';
+import { generateEvents } from '../../support/events';
+import { kinesisEvent, streamRecords } from '../../support/kinesis-events';
+import { readAggregates, readObjects } from '../../support/read-back';
+
+/**
+ * The aggregator as it deploys: the esbuild bundle NodejsFunction builds (ES module builds first,
+ * the lean S3 writer), run in a plain Node process against the emulators.
+ */
+let dir: string;
+let inputs: string[];
+let dynamo: Emulator;
+let s3: Emulator;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'aggregator-bundle-test-'));
+  const [result, d, s] = await Promise.all([
+    build(esbuildOptions(aggregatorBundleProps(), join(dir, 'index.js'))),
+    startDynalite(),
+    startS3rver(),
+  ]);
+  [dynamo, s3] = [d, s];
+  copyFileSync(PROJECT_AGGREGATES_FILE, join(dir, DEFAULT_AGGREGATES_FILE));
+  inputs = Object.keys(result.metafile.inputs);
+});
+
+afterAll(async () => {
+  await Promise.all([dynamo?.close(), s3?.close()]);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the aggregator bundle', () => {
+  it('carries no S3 client: poison records go through the signed PutObject writer', () => {
+    expect(inputs.some((f) => f.includes('node_modules/@aws-sdk/client-s3/'))).toBe(false);
+    expect(inputs.some((f) => f.includes('lambda/shared/s3-object-writer.ts'))).toBe(true);
+    // The ES module builds, which esbuild can drop unused code from.
+    expect(inputs.some((f) => /node_modules\/@aws-sdk\/client-dynamodb\/dist-es\//.test(f))).toBe(true);
+  });
+
+  it('aggregates a batch and parks its poison records in the bucket, run as Lambda would load it', async () => {
+    const table = uniqueName('bundle-aggregates');
+    const bucket = uniqueName('bundle-dead-letter').toLowerCase();
+    await Promise.all([
+      createAggregatesTable(testDynamoDb(dynamo.endpoint), table),
+      createBucket(testS3(s3.endpoint), bucket),
+    ]);
+    const { payloads, expected, poison } = generateEvents(7, 120, { poisonRate: 0.1 });
+    expect(poison).toBeGreaterThan(0);
+    const eventFile = join(dir, `${table}.json`);
+    writeFileSync(eventFile, JSON.stringify(kinesisEvent(streamRecords(payloads))));
+    const run = `require(process.argv[1]).handler(require(process.argv[2])).then((r) => console.log(JSON.stringify(r)))`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', run, join(dir, 'index.js'), eventFile], {
+      env: {
+        PATH: process.env.PATH,
+        ...SOURCE_MAPS_ENV,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        TABLE_NAME: table,
+        DEAD_LETTER_BUCKET: bucket,
+        METRICS_STACK: 'bundle-test',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      timeout: 120_000,
+    });
+    expect(stdout.trim().split('\n').at(-1)).toBe(JSON.stringify({ batchItemFailures: [] }));
+    expect(await readAggregates(testDynamoDb(dynamo.endpoint), table)).toEqual(expected);
+    expect((await readObjects(testS3(s3.endpoint), bucket, 'poison/')).size).toBe(poison);
+  });
+});
