@@ -1,4 +1,7 @@
-import { type LoadgenOptions, USAGE, UsageError, parseOptions } from './options';
+import { explainFailure } from '../cli/aws-errors';
+import { parseCommandLine } from '../cli/flags';
+import { endpointConfig } from '../local/credentials';
+import { LOADGEN, type LoadgenOptions, parseOptions } from './options';
 import { kinesisClient } from './kinesis-client';
 import { formatSummary, progressReporter } from './report';
 import { runLoad } from './run';
@@ -8,22 +11,21 @@ export const EXIT_LOST = 1;
 export const EXIT_USAGE = 2;
 
 function explain(error: unknown, options: LoadgenOptions): string {
-  const name = (error as { name?: string }).name;
-  const where = options.endpoint ?? `region ${options.region}`;
-  if (name === 'ResourceNotFoundException') return `--stream: stream "${options.stream}" was not found at ${where}`;
-  if (name === 'CredentialsProviderError') return 'no AWS credentials found: set a profile or keys, as for the AWS CLI';
-  return (error as Error).message;
+  return (
+    explainFailure(error, {
+      resource: `stream "${options.stream}"`,
+      flag: '--stream',
+      action: 'kinesis:PutRecords (and kinesis:ListShards with --kpl)',
+      region: options.region,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    }) ?? (error as Error).message
+  );
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let options: LoadgenOptions;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
+  const parsed = parseCommandLine(LOADGEN, argv, (args) => parseOptions(args));
+  if (!('options' in parsed)) return parsed.exitCode;
+  const { options } = parsed;
 
   let stop: () => void = () => undefined;
   const stopSignal = new Promise<void>((resolve) => (stop = resolve));
@@ -38,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const reporter = options.json ? undefined : progressReporter(options);
   try {
     const { summary, expected } = await runLoad(options, {
-      client: kinesisClient({ endpoint: options.endpoint, region: options.region, maxSockets: options.concurrency }),
+      client: kinesisClient({ ...endpointConfig(options.endpoint, options.region), maxSockets: options.concurrency }),
       stopSignal,
       onProgress: (p) => reporter?.update(p),
       describeError: (error) => explain(error, options),
@@ -46,6 +48,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     reporter?.stop();
     if (expected !== undefined && options.expect !== undefined) expected.write(options.expect);
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+    // In JSON the cause is a field; said on stderr too, where a person watching the run looks.
+    if (options.json && summary.error !== undefined) process.stderr.write(`loadgen: stopped: ${summary.error}\n`);
     return summary.failed > 0 || summary.error !== undefined ? EXIT_LOST : EXIT_OK;
   } catch (error) {
     reporter?.stop();

@@ -1,5 +1,5 @@
 import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
-import { parseArgs } from 'node:util';
+import { type Command, UsageError, parseFlags, usage } from '../cli/flags';
 import { type Declarations, DeclarationError } from '../lambda/shared/declarations';
 import { aggregatesFileOption, loadDeclarationsFile } from '../lambda/shared/declarations-file';
 import { parseIsoTimestamp } from '../lambda/shared/event-schema';
@@ -28,34 +28,81 @@ export interface LoadgenOptions {
   readonly startMs: number;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+// The repository's tools share one error type and one flag parser; older imports find them here.
+export { UsageError, parseFlags };
 
-export const USAGE = `Usage: npm run loadgen -- --stream NAME --scenario clickstream|iot|logs --rate N (--duration 60s | --count N)
-  [--endpoint URL] [--region R] [--keys N] [--seed S] [--kpl] [--poison RATE] [--expect FILE] [--json]
-  [--concurrency N] [--max-retries N] [--aggregates PATH] [--start ISO-8601]
+const DEFAULT_REGION = 'us-east-1';
 
-  --stream          Kinesis stream name (required)
-  --scenario        clickstream, iot or logs (required)
-  --rate            events per second, held by a token bucket and lowered while the stream throttles
-  --duration        how long to send: 500ms, 60s, 5m, 1h (or plain seconds)
-  --count           how many events to send (instead of --duration)
-  --endpoint        Kinesis endpoint, e.g. http://127.0.0.1:4567 for local mode
-  --region          AWS region (default: AWS_REGION, else us-east-1)
-  --keys            key cardinality (default: clickstream 1000, iot 200, logs 40)
-  --seed            same seed, same events (default 1)
-  --kpl             pack user records into KPL-aggregated records
-  --poison          share of records that break the event contract, 0..1 (default 0)
-  --expect          write the exact aggregates of the valid events accepted to this file, for npm run verify
-  --json            print the summary as JSON
-  --concurrency     PutRecords calls in flight (default 8)
-  --max-retries     retries per record, with jittered exponential backoff, before it counts as lost (default 10)
-  --aggregates      the declared aggregates --expect computes (default: the repository's aggregates.json)
-  --start           event time of the first event (default: now)`;
+export const LOADGEN: Command = {
+  run: 'npm run loadgen --',
+  synopsis: ['--stream NAME --scenario clickstream|iot|logs --rate N (--duration 60s | --count N)'],
+  about:
+    'Puts generated events on a Kinesis stream at a held rate, retries what the stream refuses, and reports what was accepted.',
+  flags: {
+    stream: { type: 'string', value: 'NAME', help: 'Kinesis stream name (required)' },
+    scenario: { type: 'string', value: 'NAME', help: `${SCENARIOS.join(', ')} (required)` },
+    rate: {
+      type: 'string',
+      value: 'N',
+      help: 'events per second, held by a token bucket and lowered while the stream throttles (required)',
+    },
+    duration: { type: 'string', value: 'TIME', help: 'how long to send: 500ms, 60s, 5m, 1h (or plain seconds)' },
+    count: { type: 'string', value: 'N', help: 'how many events to send (instead of --duration)' },
+    endpoint: {
+      type: 'string',
+      value: 'URL',
+      help: "Kinesis endpoint; on 127.0.0.1 or localhost (local mode's) it uses the emulators' credentials",
+    },
+    region: {
+      type: 'string',
+      value: 'R',
+      help: 'AWS region',
+      defaultText: `AWS_REGION, else AWS_DEFAULT_REGION, else ${DEFAULT_REGION}`,
+    },
+    keys: {
+      type: 'string',
+      value: 'N',
+      help: 'key cardinality',
+      defaultText: SCENARIOS.map((s) => `${s} ${DEFAULT_KEYS[s]}`).join(', '),
+    },
+    seed: { type: 'string', value: 'S', help: 'same seed, same events', default: '1' },
+    kpl: { type: 'boolean', help: 'pack user records into KPL-aggregated records' },
+    poison: {
+      type: 'string',
+      value: 'RATE',
+      help: 'share of records that break the event contract, 0..1',
+      default: '0',
+    },
+    expect: {
+      type: 'string',
+      value: 'FILE',
+      help: 'write the exact aggregates of the valid events accepted to this file, for npm run verify',
+    },
+    json: { type: 'boolean', help: 'print the summary as JSON' },
+    concurrency: { type: 'string', value: 'N', help: 'PutRecords calls in flight', default: '8' },
+    'max-retries': {
+      type: 'string',
+      value: 'N',
+      help: 'retries per record, with jittered exponential backoff, before it counts as lost',
+      default: '10',
+    },
+    aggregates: {
+      type: 'string',
+      value: 'PATH',
+      help: 'the declared aggregates --expect computes',
+      defaultText: "the repository's aggregates.json",
+    },
+    start: { type: 'string', value: 'ISO-8601', help: 'event time of the first event', defaultText: 'now' },
+    // Gone since windows come from the declarations; kept only to say so.
+    'window-seconds': { type: 'string', help: 'gone', hidden: true },
+  },
+  notes: [
+    'Exit 0 when every event was accepted, 1 when any was lost or the run stopped on an error no retry fixes',
+    '(no credentials, unknown stream, access denied, nothing at --endpoint), 2 on a usage error.',
+  ],
+};
+
+export const USAGE = usage(LOADGEN);
 
 function positiveNumber(flag: string, raw: string | undefined, integer: boolean): number | undefined {
   if (raw === undefined) return undefined;
@@ -66,8 +113,7 @@ function positiveNumber(flag: string, raw: string | undefined, integer: boolean)
   return value;
 }
 
-function maxRetries(raw: string | undefined): number {
-  if (raw === undefined) return 10;
+function maxRetries(raw: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(value) || value < 0 || value > 100) {
     throw new UsageError(`--max-retries: expected an integer from 0 to 100, got "${raw}"`);
@@ -99,47 +145,12 @@ export function parseDuration(raw: string): number {
   return Number(m[1]) * unit;
 }
 
-/**
- * Flags by name, strictly: an unknown flag or a missing value is a UsageError naming it, as
- * parseArgs words it ("Unknown option '--rat'"). Shared by the repository's command-line tools.
- */
-export function parseFlags(
-  argv: readonly string[],
-  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): Record<string, string | boolean | undefined> {
-  try {
-    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
 export function parseOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   now = Date.now(),
 ): LoadgenOptions {
-  const values = parseFlags(argv, {
-    stream: { type: 'string' },
-    endpoint: { type: 'string' },
-    region: { type: 'string' },
-    scenario: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    count: { type: 'string' },
-    keys: { type: 'string' },
-    seed: { type: 'string' },
-    kpl: { type: 'boolean' },
-    expect: { type: 'string' },
-    poison: { type: 'string' },
-    json: { type: 'boolean' },
-    concurrency: { type: 'string' },
-    'max-retries': { type: 'string' },
-    aggregates: { type: 'string' },
-    // Gone since windows come from the declarations; kept only to say so.
-    'window-seconds': { type: 'string' },
-    start: { type: 'string' },
-  });
+  const values = parseFlags(argv, LOADGEN.flags);
   const str = (name: string): string | undefined => values[name] as string | undefined;
 
   const stream = str('stream');
@@ -160,14 +171,14 @@ export function parseOptions(
   if ((durationRaw === undefined) === (count === undefined)) {
     throw new UsageError('--duration or --count: give exactly one of them');
   }
-  const poisonRaw = str('poison');
-  const poison = poisonRaw === undefined ? 0 : Number(poisonRaw);
-  if (poisonRaw !== undefined && (poisonRaw.trim() === '' || !(poison >= 0 && poison <= 1))) {
+  const poisonRaw = str('poison')!;
+  const poison = Number(poisonRaw);
+  if (poisonRaw.trim() === '' || !(poison >= 0 && poison <= 1)) {
     throw new UsageError(`--poison: expected a share from 0 to 1, got "${poisonRaw}"`);
   }
-  const seedRaw = str('seed');
-  const seed = seedRaw === undefined ? 1 : Number(seedRaw);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+  const seedRaw = str('seed')!;
+  const seed = Number(seedRaw);
+  if (seedRaw.trim() === '' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new UsageError(`--seed: expected an integer from 0 to 4294967295, got "${seedRaw}"`);
   }
   const endpoint = str('endpoint');
@@ -189,7 +200,7 @@ export function parseOptions(
   return {
     stream,
     ...(endpoint === undefined ? {} : { endpoint }),
-    region: str('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: str('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
     scenario: scenario as ScenarioName,
     rate,
     ...(durationRaw === undefined ? {} : { durationMs: parseDuration(durationRaw) }),
@@ -200,8 +211,8 @@ export function parseOptions(
     ...(str('expect') === undefined ? {} : { expect: str('expect') }),
     poison,
     json: values.json === true,
-    concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 8,
-    maxRetries: maxRetries(str('max-retries')),
+    concurrency: positiveNumber('concurrency', str('concurrency'), true)!,
+    maxRetries: maxRetries(str('max-retries')!),
     declarations,
     startMs,
   };

@@ -13,8 +13,15 @@ export function formatSummary(s: Summary): string {
     `  rate       ${s.eventsPerSecond} events/s accepted (target ${s.targetRate}) over ${s.durationSeconds} s`,
     `  put latency p50 ${s.putLatencyMs.p50} ms, p99 ${s.putLatencyMs.p99} ms over ${s.requests} PutRecords calls`,
   ];
-  if (s.error !== undefined) lines.push(`  error      ${s.error}`);
-  if (s.failed > 0) lines.push(`LOST ${s.failed} events: they were not accepted by the stream`);
+  if (s.error !== undefined) {
+    lines.push(`STOPPED: ${s.error}`);
+    if (s.failed > 0) lines.push(`LOST ${s.failed} events: the run stopped before the stream accepted them`);
+  } else if (s.failed > 0) {
+    lines.push(
+      `LOST ${s.failed} events: the stream did not accept them within their retries` +
+        (s.lastError === undefined ? '' : ` (last error: ${s.lastError})`),
+    );
+  }
   return lines.join('\n');
 }
 

@@ -27,7 +27,10 @@ export interface Summary {
   readonly targetRate: number;
   readonly putLatencyMs: { readonly p50: number; readonly p99: number };
   readonly interrupted: boolean;
+  /** The error no retry can fix that stopped the run, in words: its cause and what to do. */
   readonly error?: string;
+  /** When events were lost to retries running out: the last refusal, so the loss has a reason. */
+  readonly lastError?: string;
 }
 
 export interface Progress {
@@ -215,6 +218,7 @@ async function runWith(
     },
     interrupted: stopped,
     ...(fatal === undefined ? {} : { error: hooks.describeError?.(fatal) ?? fatal.message }),
+    ...(fatal === undefined && s.failed > 0 && s.lastError !== undefined ? { lastError: s.lastError } : {}),
   };
   return { summary, ...(expected === undefined ? {} : { expected }) };
 }

@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { isConnectionFailure, permanentFailure } from '../cli/aws-errors';
 import type { ValidEvent } from '../lambda/shared/event-schema';
 
 /** One Kinesis record to put: a plain user record, or a KPL-aggregated one carrying several. */
@@ -28,6 +29,8 @@ export interface SenderStats {
   requests: number;
   /** Duration of each PutRecords call, ms. */
   readonly latenciesMs: number[];
+  /** Why the last record or call was refused, as the stream or the SDK said it: the reason a loss is given. */
+  lastError?: string;
 }
 
 export interface SenderOptions {
@@ -54,7 +57,10 @@ export interface SenderOptions {
   readonly lingerMs?: number;
   readonly onAccepted?: (entry: SendEntry) => void;
   readonly onThrottle?: () => void;
-  /** A failure no retry can fix (a missing stream, denied access): the run should stop. */
+  /**
+   * A failure no retry can fix (no credentials, a missing stream, denied access, nothing at the
+   * endpoint before anything was accepted): the records in flight are lost and the run should stop.
+   */
   readonly onFatal?: (error: Error) => void;
   readonly random?: () => number;
 }
@@ -67,17 +73,6 @@ const THROTTLING = new Set([
   'LimitExceededException',
   'ThrottlingException',
   'KMSThrottlingException',
-]);
-const FATAL = new Set([
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'ValidationException',
-  'InvalidArgumentException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSNotFoundException',
-  'UnrecognizedClientException',
-  'ExpiredTokenException',
 ]);
 
 function entrySize(e: SendEntry): number {
@@ -211,9 +206,12 @@ export class PutRecordsSender {
           this.accept(p);
           continue;
         }
-        if (result?.ErrorCode !== undefined && THROTTLING.has(result.ErrorCode)) {
-          throttled = true;
-          this.stats.throttled += p.userRecords;
+        if (result?.ErrorCode !== undefined) {
+          this.stats.lastError = `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`;
+          if (THROTTLING.has(result.ErrorCode)) {
+            throttled = true;
+            this.stats.throttled += p.userRecords;
+          }
         }
         failed.push(p);
       }
@@ -221,7 +219,10 @@ export class PutRecordsSender {
     } catch (error) {
       this.stats.latenciesMs.push(performance.now() - started);
       const name = (error as { name?: string }).name ?? '';
-      if (FATAL.has(name)) {
+      this.stats.lastError = name === '' || name === 'Error' ? String(error) : `${name}: ${(error as Error).message}`;
+      const kind = permanentFailure(error);
+      // A refused connection after the stream has accepted records may be a blip: retried like any other.
+      if (kind !== undefined && (!isConnectionFailure(kind) || this.stats.accepted === 0)) {
         this.fatal ??= error as Error;
         this.options.onFatal?.(error as Error);
         for (const p of batch) this.lose(p);

@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOADGEN } from '../../loadgen/options';
 import type { Summary } from '../../loadgen/run';
 import { type Emulator, TEST_CREDENTIALS, uniqueName } from '../support/emulators';
 import { createStream, startKinesalite, testKinesis } from '../support/kinesalite';
+import { withoutAwsCredentials } from '../support/no-credentials';
 import { startThrottlingProxy } from '../support/throttling-proxy';
 
 const ROOT = join(__dirname, '..', '..');
@@ -25,18 +28,24 @@ interface Outcome {
   stderr: string;
 }
 
-function loadgen(args: string[], onStart?: (child: ChildProcess) => void): Promise<Outcome> {
+const WITH_CREDENTIALS = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  AWS_REGION: 'us-east-1',
+};
+
+function loadgen(
+  args: string[],
+  onStart?: (child: ChildProcess) => void,
+  env: NodeJS.ProcessEnv = WITH_CREDENTIALS,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     // As npm run loadgen starts it: tsx's own CLI would sit in between and relay signals with a 30 ms
     // grace, which a busy machine misses, so Ctrl-C would end in a SIGKILL (exit 130).
     const child = spawn(process.execPath, ['--import', 'tsx', 'loadgen/cli.ts', ...args], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-east-1',
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -47,6 +56,15 @@ function loadgen(args: string[], onStart?: (child: ChildProcess) => void): Promi
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     onStart?.(child);
   });
+}
+
+/** A port nothing listens on: one the system gave out and was closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function stream(): Promise<string> {
@@ -97,7 +115,19 @@ describe('npm run loadgen', () => {
     expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('exits 1 naming --stream when the stream does not exist', async () => {
+  it('prints its usage with every flag and its default on --help, and exits 0', async () => {
+    const out = await loadgen(['--help']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toMatch(/^Usage: npm run loadgen -- --stream NAME/);
+    for (const [flag, definition] of Object.entries(LOADGEN.flags)) {
+      if (definition.hidden !== true) expect(out.stdout).toContain(`--${flag}`);
+    }
+    expect(out.stdout).toMatch(/--concurrency N +PutRecords calls in flight \(default: 8\)/);
+    expect(out.stdout).toMatch(/--keys N +key cardinality \(default: clickstream 1000, iot 200, logs 40\)/);
+  });
+
+  it('stops at once naming --stream when the stream does not exist', async () => {
     const out = await loadgen([
       '--stream',
       'nope',
@@ -113,9 +143,80 @@ describe('npm run loadgen', () => {
     ]);
     expect(out.code).toBe(1);
     const summary = JSON.parse(out.stdout) as Summary;
-    expect(summary.error).toBe(`--stream: stream "nope" was not found at ${kinesis.endpoint}`);
+    expect(summary.error).toBe(
+      `--stream: stream "nope" was not found at ${kinesis.endpoint}: check the name and --endpoint.`,
+    );
     expect(summary.failed).toBe(summary.sent);
     expect(summary.accepted).toBe(0);
+    expect(summary.retried).toBe(0);
+    expect(out.stderr).toContain('loadgen: stopped: --stream: stream "nope" was not found');
+  });
+
+  it("against a local endpoint needs no AWS credentials: it uses the emulators' own", async () => {
+    const out = await loadgen(
+      [
+        '--stream',
+        await stream(),
+        '--endpoint',
+        kinesis.endpoint,
+        '--scenario',
+        'iot',
+        '--rate',
+        '100',
+        '--count',
+        '50',
+      ],
+      undefined,
+      withoutAwsCredentials(),
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/ {2}accepted +50\n/);
+  });
+
+  it('without credentials, against an endpoint that is not local, stops at once and says what to set', async () => {
+    const out = await loadgen(
+      [
+        '--stream',
+        'events',
+        '--endpoint',
+        'http://127.0.0.2:1',
+        '--scenario',
+        'iot',
+        '--rate',
+        '100',
+        '--count',
+        '500',
+      ],
+      undefined,
+      withoutAwsCredentials(),
+    );
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(
+      'STOPPED: no AWS credentials found to reach stream "events" at http://127.0.0.2:1: set AWS_PROFILE',
+    );
+    expect(out.stdout).toMatch(/ {2}retried +0\n/);
+    expect(out.stdout).toContain('LOST');
+    expect(out.stdout + out.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('stops at once when nothing listens at the endpoint, and says so', async () => {
+    const closed = await closedPort();
+    const endpoint = `http://127.0.0.1:${closed}`;
+    const out = await loadgen([
+      '--stream',
+      'events',
+      '--endpoint',
+      endpoint,
+      '--scenario',
+      'iot',
+      '--rate',
+      '100',
+      '--count',
+      '500',
+    ]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(`STOPPED: nothing is listening at ${endpoint} (connection refused)`);
+    expect(out.stdout).toMatch(/ {2}retried +0\n/);
   });
 
   it('prints a JSON summary and writes the expect file', async () => {
@@ -223,7 +324,9 @@ describe('npm run loadgen', () => {
         '1',
       ]);
       expect(out.code).toBe(1);
-      expect(out.stdout).toContain('LOST 20 events');
+      expect(out.stdout).toContain(
+        'LOST 20 events: the stream did not accept them within their retries (last error: ProvisionedThroughputExceededException: Rate exceeded for shard)',
+      );
       expect(out.stdout).toMatch(/throttled +40/);
     } finally {
       await proxy.close();
