@@ -479,7 +479,7 @@ export function loadConfig(read: ContextReader, contextKeys: readonly string[] =
     const value = (dev as unknown as Record<string, unknown>)[section];
     const known =
       typeof value === 'object' && value !== null ? field in value && rest.length === 0 : field === undefined;
-    if (!known) throw new ConfigError(`${name}: no such setting; see the config reference in the README`);
+    if (!known) throw new ConfigError(`${name}: no such setting; see docs/configuration.md`);
   }
   const stage = read('stage') ?? 'dev';
   if (typeof stage !== 'string' || !(STAGES as readonly string[]).includes(stage)) {

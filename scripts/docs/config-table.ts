@@ -14,8 +14,8 @@ function show(value: unknown): string {
 }
 
 /** Every config key, its dev and prod values (from PROFILES), what it accepts and why (from CONFIG_REFERENCE). */
-export function configTable(): string {
-  const docs = CONFIG_REFERENCE as Record<string, Record<string, SettingDoc | undefined> | SettingDoc | undefined>;
+export function configTable(reference: typeof CONFIG_REFERENCE = CONFIG_REFERENCE): string {
+  const docs = reference as Record<string, Record<string, SettingDoc | undefined> | SettingDoc | undefined>;
   const rows: string[] = [];
   const missing: string[] = [];
   const dev = PROFILES.dev as unknown as Record<string, unknown>;

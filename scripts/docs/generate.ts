@@ -21,7 +21,7 @@ export interface GeneratedBlock {
   readonly content: string;
 }
 
-type Synthesized = ProfileTemplate & ProfileReport;
+export type Synthesized = ProfileTemplate & ProfileReport;
 
 function synth(profile: string, context: Record<string, unknown>): Synthesized {
   const { template, report } = synthPipeline(context);
@@ -29,7 +29,7 @@ function synth(profile: string, context: Record<string, unknown>): Synthesized {
 }
 
 /** The two profiles, then the options that add grants or acknowledgements. */
-function synthesize(): { profiles: Synthesized[]; options: Synthesized[] } {
+export function synthesize(): { profiles: Synthesized[]; options: Synthesized[] } {
   return {
     profiles: [synth('dev', { stage: 'dev' }), synth('prod', { stage: 'prod' })],
     options: [
@@ -50,8 +50,7 @@ export function costBlock(): string {
  * synthesized templates, the config reference (docs/configuration.md) from lib/config.ts and
  * lib/config-reference.ts, the cost table (docs/cost.md) from the cost model.
  */
-export function generateBlocks(): GeneratedBlock[] {
-  const { profiles, options } = synthesize();
+export function generateBlocks({ profiles, options } = synthesize()): GeneratedBlock[] {
   return [
     { file: 'docs/operations.md', name: 'alarms', content: alarmTable(profiles) },
     { file: 'docs/configuration.md', name: 'config', content: configTable() },
