@@ -13,6 +13,7 @@ import {
   synthesize,
 } from '../../scripts/docs/generate';
 import { anchors } from '../../scripts/docs/links';
+import { loadConfig } from '../../lib/config';
 import { CONFIG_REFERENCE } from '../../lib/config-reference';
 
 describe('generated blocks', () => {
@@ -93,5 +94,44 @@ describe('blocks', () => {
       /docs\/f\.md: no <!-- gen:x:start -->/,
     );
     expect(blockContent(`${markers.start} only`, markers)).toBeUndefined();
+  });
+});
+
+describe('config reference against validation', () => {
+  const entries = Object.entries(CONFIG_REFERENCE).flatMap(([section, value]) =>
+    'allowed' in value
+      ? [[section, value.allowed] as const]
+      : Object.entries(value as Record<string, { allowed: string }>).map(
+          ([f, d]) => [`${section}.${f}`, d.allowed] as const,
+        ),
+  );
+  const load = (key: string, value: unknown): void => {
+    loadConfig((name) => ({ stage: 'prod', [key]: value })[name], [key]);
+  };
+  const refusal = (key: string, value: unknown): string | undefined => {
+    try {
+      load(key, value);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  const ranges = entries.flatMap(([key, allowed]) => {
+    const m = /^(\d+)\.\.(\d+)/.exec(allowed);
+    return m === null ? [] : [[key, Number(m[1]), Number(m[2])] as const];
+  });
+  it.each(ranges)('%s: validation refuses just outside %i..%i, and not for the range at its ends', (key, min, max) => {
+    for (const outside of [min - 1, max + 1]) expect(refusal(key, outside)).toMatch(new RegExp(`^${key}: `));
+    // At the ends only another rule may refuse it (a setting it depends on), never the range.
+    for (const end of [min, max]) expect(refusal(key, end) ?? '').not.toMatch(/must be an integer from/);
+  });
+
+  const choices = entries.flatMap(([key, allowed]) =>
+    /^[a-z-]+(, [a-z-]+)+$/.test(allowed) ? [[key, allowed.split(', ')] as const] : [],
+  );
+  it.each(choices)('%s: validation takes each of %j and refuses anything else', (key, values) => {
+    for (const value of values) expect(refusal(key, value) ?? '').not.toMatch(/must be one of|expected true or false/);
+    expect(refusal(key, 'bogus')).toMatch(new RegExp(`^${key}: `));
   });
 });
