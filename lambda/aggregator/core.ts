@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
-import { decodeEvent } from '../shared/event-schema';
+import { readEvent } from '../shared/event-schema';
 import {
   type AggregatePlan,
   type PlannedAggregate,
@@ -108,9 +108,8 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
 
   const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void => {
     userRecords++;
-    const event = decodeEvent(bytes);
-    if (event.ok) {
-      const e = event.event;
+    const e = readEvent(bytes);
+    if (typeof e !== 'string') {
       events.push({
         recordIndex,
         sub: sub ?? 0,
@@ -129,7 +128,7 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
         ...(sub === undefined ? {} : { subSequenceNumber: sub }),
         partitionKey: record.partitionKey,
         approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-        reason: event.reason,
+        reason: e,
         data: bytes,
       });
     }
