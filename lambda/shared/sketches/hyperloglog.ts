@@ -13,6 +13,10 @@ const SPARSE_ENTRY_BYTES = 3;
 const DENSE_BYTES = (M * 6) / 8;
 // Below this many non-zero registers the sparse list is shorter than the packed array.
 const SPARSE_LIMIT = DENSE_BYTES / SPARSE_ENTRY_BYTES;
+// In memory, a sketch keeps up to this many non-zero registers as a sorted list, then all 4096.
+const SPARSE_MAX = 256;
+const RANK_BITS = 8;
+const RANK_MASK = (1 << RANK_BITS) - 1;
 
 const utf8 = new TextEncoder();
 let scratch = new Uint8Array(1024);
@@ -28,8 +32,17 @@ let hashLow = 0;
  */
 function hash64(value: string): void {
   if (value.length * 3 > scratch.length) scratch = new Uint8Array(value.length * 3);
-  const length = utf8.encodeInto(value, scratch).written;
   const bytes = scratch;
+  // ASCII is its own UTF-8, copied here without the encoder's call; anything else takes the encoder.
+  let length = value.length;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) {
+      length = utf8.encodeInto(value, bytes).written;
+      break;
+    }
+    bytes[i] = c;
+  }
   let h1 = 0x9747b28c;
   let h2 = 0x2d358dcc;
   const blocks = length & ~3;
@@ -119,29 +132,45 @@ function fmix32(h: number): number {
  *
  * Registers depend only on the set of values added, so any order of adds and any merge tree
  * give identical registers, and the encoding is a function of the registers alone.
+ *
+ * While few registers are set (the sketch of a small group in a short window) they are kept as
+ * a sorted list of (index, rank), not as 4096 bytes: the same registers, cheaper to make, to
+ * fill and to encode. Past SPARSE_MAX the list becomes the full array, which it never leaves.
  */
 export class HyperLogLog {
   static readonly PRECISION: number = P;
 
-  private readonly registers = new Uint8Array(M);
+  /** The non-zero registers, `index << RANK_BITS | rank`, ascending by index; undefined once dense. */
+  private sparse: number[] | undefined = [];
+  private registers: Uint8Array | undefined;
 
   add(value: string): void {
     hash64(value);
     const index = hashHigh >>> (32 - P);
     const rest = hashHigh & ((1 << (32 - P)) - 1);
     const rank = rest !== 0 ? Math.clz32(rest) - P + 1 : 32 - P + Math.clz32(hashLow) + 1;
-    if (rank > this.registers[index]) this.registers[index] = rank;
+    this.raise(index, rank);
   }
 
   merge(other: HyperLogLog): void {
-    const mine = this.registers;
     const theirs = other.registers;
+    if (theirs === undefined) {
+      // A copy first: merging a sketch into itself must not read the list it is changing.
+      for (const entry of [...other.sparse!]) this.raise(entry >>> RANK_BITS, entry & RANK_MASK);
+      return;
+    }
+    const mine = this.dense();
     for (let i = 0; i < M; i++) if (theirs[i] > mine[i]) mine[i] = theirs[i];
   }
 
   estimate(): number {
     const histogram = new Array<number>(MAX_RANK + 1).fill(0);
-    for (let i = 0; i < M; i++) histogram[this.registers[i]]++;
+    if (this.sparse !== undefined) {
+      histogram[0] = M - this.sparse.length;
+      for (const entry of this.sparse) histogram[entry & RANK_MASK]++;
+    } else {
+      for (let i = 0; i < M; i++) histogram[this.registers![i]]++;
+    }
     if (histogram[0] === M) return 0;
     let z = M * tau(1 - histogram[MAX_RANK] / M);
     for (let rank = MAX_RANK - 1; rank >= 1; rank--) z = 0.5 * (z + histogram[rank]);
@@ -158,14 +187,30 @@ export class HyperLogLog {
     const writer = new ByteWriter();
     writer.byte(MAGIC);
     writer.byte(VERSION);
+    const sparse = this.sparse;
+    const registers = this.registers;
+    if (sparse !== undefined) {
+      // SPARSE_MAX is below SPARSE_LIMIT: a sparse list always encodes sparse.
+      writer.byte(FORM_SPARSE);
+      const body = new Uint8Array(sparse.length * SPARSE_ENTRY_BYTES);
+      let at = 0;
+      for (const entry of sparse) {
+        const i = entry >>> RANK_BITS;
+        body[at++] = i >>> 8;
+        body[at++] = i & 0xff;
+        body[at++] = entry & RANK_MASK;
+      }
+      writer.bytes(body);
+      return writer.finish();
+    }
     let nonZero = 0;
-    for (let i = 0; i < M; i++) if (this.registers[i] !== 0) nonZero++;
+    for (let i = 0; i < M; i++) if (registers![i] !== 0) nonZero++;
     if (nonZero < SPARSE_LIMIT) {
       writer.byte(FORM_SPARSE);
       const body = new Uint8Array(nonZero * SPARSE_ENTRY_BYTES);
       let at = 0;
       for (let i = 0; i < M; i++) {
-        const rank = this.registers[i];
+        const rank = registers![i];
         if (rank === 0) continue;
         body[at++] = i >>> 8;
         body[at++] = i & 0xff;
@@ -176,7 +221,7 @@ export class HyperLogLog {
       writer.byte(FORM_DENSE);
       const body = new Uint8Array(DENSE_BYTES);
       for (let i = 0, at = 0; i < M; i += 4) {
-        const r = this.registers;
+        const r = registers!;
         const packed = (r[i] << 18) | (r[i + 1] << 12) | (r[i + 2] << 6) | r[i + 3];
         body[at++] = packed >>> 16;
         body[at++] = (packed >>> 8) & 0xff;
@@ -194,9 +239,9 @@ export class HyperLogLog {
     if (version !== VERSION) reader.fail(`unsupported version ${version}`);
     const form = reader.byte();
     const sketch = new HyperLogLog();
-    const registers = sketch.registers;
     if (form === FORM_SPARSE) {
       if (reader.remaining % SPARSE_ENTRY_BYTES !== 0) reader.fail('sparse body length is not a multiple of 3');
+      const entries: number[] = [];
       let previous = -1;
       while (reader.remaining > 0) {
         const index = (reader.byte() << 8) | reader.byte();
@@ -204,10 +249,13 @@ export class HyperLogLog {
         if (index >= M) reader.fail(`register index ${index} out of range`);
         if (index <= previous) reader.fail('register indexes are not strictly ascending');
         if (rank < 1 || rank > MAX_RANK) reader.fail(`register value ${rank} out of range`);
-        registers[index] = rank;
+        entries.push((index << RANK_BITS) | rank);
         previous = index;
       }
+      sketch.sparse = entries;
+      if (entries.length > SPARSE_MAX) sketch.dense();
     } else if (form === FORM_DENSE) {
+      const registers = sketch.dense();
       const body = reader.bytes(DENSE_BYTES);
       reader.end();
       for (let i = 0, at = 0; i < M; i += 4, at += 3) {
@@ -223,5 +271,38 @@ export class HyperLogLog {
       reader.fail(`unknown form ${form}`);
     }
     return sketch;
+  }
+
+  /** Sets register `index` to `rank` unless it holds more already. */
+  private raise(index: number, rank: number): void {
+    const registers = this.registers;
+    if (registers !== undefined) {
+      if (rank > registers[index]) registers[index] = rank;
+      return;
+    }
+    const sparse = this.sparse!;
+    let low = 0;
+    let high = sparse.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (sparse[middle] >>> RANK_BITS < index) low = middle + 1;
+      else high = middle;
+    }
+    if (low < sparse.length && sparse[low] >>> RANK_BITS === index) {
+      if (rank > (sparse[low] & RANK_MASK)) sparse[low] = (index << RANK_BITS) | rank;
+      return;
+    }
+    sparse.splice(low, 0, (index << RANK_BITS) | rank);
+    if (sparse.length > SPARSE_MAX) this.dense();
+  }
+
+  /** The full registers, made from the sparse list the first time. */
+  private dense(): Uint8Array {
+    if (this.registers !== undefined) return this.registers;
+    const registers = new Uint8Array(M);
+    for (const entry of this.sparse!) registers[entry >>> RANK_BITS] = entry & RANK_MASK;
+    this.registers = registers;
+    this.sparse = undefined;
+    return registers;
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HyperLogLog } from '../../../../lambda/shared/sketches/hyperloglog';
 import { mergeRandomly, mulberry32, shuffle, splitRandomly } from './random';
@@ -79,6 +80,45 @@ describe('HyperLogLog', () => {
     // Registers are stored and merged across invocations: a changed hash would corrupt them.
     const values = ['', 'a', 'page_view', 'user-12345', 'größe', '東京', '😀', 'x'.repeat(300)];
     expect(hex(sketchOf(values).encode())).toBe('48010000e9010613010723010795030afc010b7a010df0020e3102');
+  });
+
+  it.each([
+    [0, '96e3adadafbdb04d', 0],
+    [1, '2b7753187b993403', 1],
+    [100, '9caad714d33b7bd7', 101],
+    [255, 'ccae0ec1162403fe', 258],
+    [256, '2f3fe39bafe75646', 259],
+    [257, 'e0784abfdcc7d280', 260],
+    [1_000, 'cc5653f82d12b967', 1_008],
+    [1_100, '4c18a8644f24e6d9', 1_108],
+    [5_000, '5dfde49c45c73fb2', 4_936],
+    [50_000, '0a18174fe232822d', 49_092],
+  ])(
+    'keeps the bytes and the estimate of %i values that registers held before the sparse list',
+    (n, digest, estimate) => {
+      // Digests of the encodings made when every sketch kept all 4096 registers, around the point
+      // where the sparse list turns into them, with ASCII and other UTF-8 values.
+      const sketch = new HyperLogLog();
+      for (let i = 0; i < n; i++) sketch.add(i % 7 === 0 ? `größe-${i}-東京😀` : `user-${i}`);
+      expect(createHash('sha256').update(sketch.encode()).digest('hex').slice(0, 16)).toBe(digest);
+      expect(sketch.estimate()).toBe(estimate);
+    },
+  );
+
+  it('gives the same bytes whatever mix of sparse and full sketches is merged, and into itself', () => {
+    const random = mulberry32(17);
+    for (const distinct of [10, 200, 300, 600, 3_000]) {
+      const values = stream(distinct, distinct * 2, 17);
+      const onePass = hex(sketchOf(values).encode());
+      // Parts from 1 value to most of them: some stay sparse, some do not.
+      const parts = splitRandomly(values, 9, random).map(sketchOf);
+      const merged = mergeRandomly(parts, random, (into, from) => into.merge(from));
+      expect(hex(merged.encode())).toBe(onePass);
+      merged.merge(merged);
+      expect(hex(merged.encode())).toBe(onePass);
+      const decoded = HyperLogLog.decode(merged.encode());
+      expect(decoded.estimate()).toBe(merged.estimate());
+    }
   });
 
   it.each([1, 10, 100, 1_000])('encodes %i distinct values sparsely, 3 bytes per non-zero register', (distinct) => {
