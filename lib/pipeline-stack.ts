@@ -123,6 +123,7 @@ export class PipelineStack extends Stack {
         eventSourceMapping: this.aggregator.eventSourceMapping,
         failureQueue: this.aggregator.failureQueue,
         logGroup: this.aggregator.logGroup,
+        consumer: this.aggregator.consumer,
       },
       table: this.aggregates.table,
       archive: {

@@ -109,6 +109,8 @@ export function aggregatorBundleProps(): ReturnType<typeof pipelineFunctionProps
  */
 export class Aggregator extends Construct {
   readonly function: NodejsFunction;
+  /** The enhanced fan-out consumer the mapping reads through; undefined when it polls the stream. */
+  readonly consumer?: IStreamConsumer;
   readonly role: Role;
   readonly eventSourceMapping: EventSourceMapping;
   readonly failureQueue: IQueue;
@@ -118,6 +120,7 @@ export class Aggregator extends Construct {
   constructor(scope: Construct, id: string, props: AggregatorProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.consumer = props.consumer;
     const timeout = props.timeout ?? Duration.seconds(60);
 
     this.failureQueue = new Queue(this, 'FailureQueue', {
@@ -228,16 +231,13 @@ export class Aggregator extends Construct {
       bind: () => ({ destination: this.failureQueue.queueArn }),
     };
     if (props.consumer !== undefined) {
-      // Both actions are authorized on the consumer ARN (Service Authorization Reference, Kinesis).
-      // The Lambda guide lists kinesis:SubscribeToShard among the execution role's permissions
-      // ("Process Amazon Kinesis Data Streams records with Lambda"). kinesis:DescribeStreamConsumer
-      // is in neither that list nor AWSLambdaKinesisExecutionRole; aws-cdk-lib's
-      // KinesisConsumerEventSource grants it beside SubscribeToShard (StreamConsumer.grantRead).
+      // Exactly the Lambda guide's list for a mapping on a stream consumer ("Process Amazon Kinesis
+      // Data Streams records with Lambda", services-kinesis-create): the stream actions above plus
+      // kinesis:SubscribeToShard, which the Service Authorization Reference authorizes on the consumer
+      // ARN. AWSLambdaKinesisExecutionRole, the managed policy for this role, has no
+      // kinesis:DescribeStreamConsumer either (aws-cdk-lib's StreamConsumer.grantRead adds it).
       this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'],
-          resources: [props.consumer.streamConsumerArn],
-        }),
+        new PolicyStatement({ actions: ['kinesis:SubscribeToShard'], resources: [props.consumer.streamConsumerArn] }),
       );
     }
     this.eventSourceMapping = new EventSourceMapping(this, 'EventSource', {

@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IStream, IStreamConsumer } from 'aws-cdk-lib/aws-kinesis';
 import type { IEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IDomain } from 'aws-cdk-lib/aws-opensearchservice';
@@ -37,6 +37,12 @@ export interface MonitoredAggregator {
   readonly eventSourceMapping: IEventSourceMapping;
   readonly failureQueue: IQueue;
   readonly logGroup: ILogGroup;
+  /**
+   * The enhanced fan-out consumer the mapping reads through: the aggregator then has its own read
+   * throughput and is out of the stream's GetRecords metrics, which the alarm texts say.
+   * @default none: the aggregator polls the stream with GetRecords
+   */
+  readonly consumer?: IStreamConsumer;
 }
 
 /** A Firehose delivery stream, by name, and how long it buffers before it writes. */
@@ -127,6 +133,31 @@ interface AlarmSpec {
   /** Part of the pipeline health alarm: data is late, lost or cannot be written. */
   readonly critical: boolean;
   readonly description: string;
+}
+
+/**
+ * The stream-level reader alarms' texts. `GetRecords.IteratorAgeMilliseconds` and
+ * `ReadProvisionedThroughputExceeded` count GetRecords calls only (CloudWatch User Guide, "Amazon
+ * Kinesis Data Streams metrics and dimensions"); an enhanced fan-out consumer receives through
+ * SubscribeToShard with its own 2 MB/s per shard, not shared with other readers (Kinesis Developer
+ * Guide, "Develop enhanced fan-out consumers with dedicated throughput"), so with one the aggregator
+ * is in neither metric.
+ */
+export function streamReaderTexts(aggregatorUsesEfo: boolean): { iteratorAge: string; readThrottled: string } {
+  if (!aggregatorUsesEfo) {
+    return {
+      iteratorAge:
+        "A reader of the stream that polls it with GetRecords (the aggregator or a Firehose delivery) is falling behind; records near the stream's retention are lost. First check: the aggregator's IteratorAge, Errors and Duration, then the delivery streams' freshness.",
+      readThrottled:
+        'The readers exceed the stream read limits (5 GetRecords calls and 2 MiB per second per shard, shared by the aggregator and every Firehose delivery, all of which poll). First check: how many readers the stream has; consider enhanced fan-out for the aggregator (aggregator.consumer=efo).',
+    };
+  }
+  return {
+    iteratorAge:
+      "A Firehose delivery, which polls the stream with GetRecords, is falling behind; records near the stream's retention are lost. This metric leaves out the aggregator, which reads through its enhanced fan-out consumer: its lag is the AggregatorIteratorAge alarm. First check: the delivery streams' freshness and ThrottledGetRecords.",
+    readThrottled:
+      "The Firehose deliveries exceed the stream's shared read limits (5 GetRecords calls and 2 MiB per second per shard, shared by the readers that poll). The aggregator reads through its enhanced fan-out consumer, with its own 2 MiB per second per shard, and is not counted here. First check: how many readers poll the stream.",
+  };
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -223,6 +254,7 @@ export class Monitoring extends Construct {
   private readonly action: SnsAction;
   private readonly throttleMinutes: number;
   private readonly freshnessMargin: Duration;
+  private readonly aggregatorPolls: boolean;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -239,6 +271,7 @@ export class Monitoring extends Construct {
 
     const iteratorAgeMs = (props.iteratorAge ?? Duration.minutes(1)).toMilliseconds();
     this.throttleMinutes = props.throttleMinutes ?? 5;
+    this.aggregatorPolls = props.aggregator.consumer === undefined;
     this.freshnessMargin = props.freshnessMargin ?? Duration.minutes(5);
     const durationPercent = props.durationPercentOfTimeout ?? 80;
     const sustained = this.sustained.bind(this);
@@ -259,6 +292,7 @@ export class Monitoring extends Construct {
     const readThrottled = kinesis('ReadProvisionedThroughputExceeded', 'Sum', 'Read throttled');
     const putFailed = kinesis('PutRecords.FailedRecords', 'Sum', 'PutRecords failed records');
 
+    const readers = streamReaderTexts(!this.aggregatorPolls);
     const ingestAlarms = {
       StreamIteratorAge: this.alarm('StreamIteratorAge', {
         metric: streamIteratorAge,
@@ -268,8 +302,7 @@ export class Monitoring extends Construct {
         datapointsToAlarm: 5,
         treatMissingData: QUIET_IS_OK,
         critical: true,
-        description:
-          "A reader of the stream (the aggregator or a Firehose delivery) is falling behind; records near the stream's retention are lost. First check: the aggregator's IteratorAge, Errors and Duration, then the delivery streams' freshness.",
+        description: readers.iteratorAge,
       }),
       StreamWriteThrottled: this.alarm(
         'StreamWriteThrottled',
@@ -279,14 +312,7 @@ export class Monitoring extends Construct {
           'Producers write faster than the stream accepts. First check: IncomingRecords and IncomingBytes per shard; in provisioned mode add shards, on demand check for a hot partition key.',
         ),
       ),
-      StreamReadThrottled: this.alarm(
-        'StreamReadThrottled',
-        sustained(
-          readThrottled,
-          false,
-          'The readers exceed the stream read limits (5 GetRecords calls and 2 MiB per second per shard, shared by the aggregator and every Firehose delivery). First check: how many readers the stream has; consider enhanced fan-out for the aggregator.',
-        ),
-      ),
+      StreamReadThrottled: this.alarm('StreamReadThrottled', sustained(readThrottled, false, readers.readThrottled)),
       PutRecordsFailed: this.alarm(
         'PutRecordsFailed',
         sustained(
@@ -849,7 +875,7 @@ export class Monitoring extends Construct {
         this.sustained(
           firehoseMetric(name, 'ThrottledGetRecords', 'Sum', ONE_MINUTE, 'Throttled GetRecords'),
           false,
-          `The ${what} is throttled reading the stream, which it shares with the aggregator. First check: ReadProvisionedThroughputExceeded of the stream and how many readers it has.`,
+          `The ${what} is throttled reading the stream, ${this.aggregatorPolls ? 'which it shares with the aggregator and any other delivery' : 'which it shares with any other delivery (the aggregator reads through its own enhanced fan-out consumer)'}. First check: ReadProvisionedThroughputExceeded of the stream and how many readers poll it.`,
         ),
       ),
     };

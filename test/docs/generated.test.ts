@@ -53,9 +53,7 @@ describe('generated blocks', () => {
 
   it('the IAM tables name each grant’s profile, and the options that add one', () => {
     const iam = generateBlocks(synthesized).find((b) => b.name === 'iam')!.content;
-    expect(iam).toContain(
-      '| `kinesis:DescribeStreamConsumer`, `kinesis:SubscribeToShard` | `IngestAggregatorConsumer` | prod only |',
-    );
+    expect(iam).toContain('| `kinesis:SubscribeToShard` | `IngestAggregatorConsumer` | prod only |');
     expect(iam).toContain('| `kms:Decrypt` | `IngestKey` | with `stream.encryption=customer-managed` |');
     expect(iam).toMatch(/`glue:GetTable`.*with `archive.format=parquet`/);
     expect(iam).not.toMatch(/"Fn::|\{"Ref"/);

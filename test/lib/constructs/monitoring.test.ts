@@ -14,7 +14,8 @@ import { ArchiveDelivery } from '../../../lib/constructs/archive-delivery';
 import { IngestStream } from '../../../lib/constructs/ingest-stream';
 import { aggregatorQueries } from '../../../lib/constructs/log-queries';
 import { METRICS_STACK_ENV, aggregatorMetricDimensions } from '../../../lambda/shared/constants';
-import { Monitoring, type MonitoringProps } from '../../../lib/constructs/monitoring';
+import { Monitoring, type MonitoringProps, streamReaderTexts } from '../../../lib/constructs/monitoring';
+import { synthPipeline } from '../../support/synth';
 
 const FEATURE_FLAGS = (
   JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'cdk.json'), 'utf8')) as {
@@ -888,5 +889,44 @@ describe('Monitoring custom metrics, by stack', () => {
     expect(aggregatorQueries('Monitored')['slowest batches'].split('\n')[0]).toBe(
       'filter ispresent(BatchDuration) and stack = "Monitored"',
     );
+  });
+});
+
+describe('Monitoring stream reader alarms, by consumer mode', () => {
+  let polling: Template;
+  let efo: Template;
+  beforeAll(() => {
+    polling = synthPipeline().template;
+    efo = synthPipeline({ 'aggregator.consumer': 'efo' }).template;
+  });
+
+  const description = (template: Template, alarm: string): string => {
+    const found = [...alarmsByName(template)].find(([name]) => name.endsWith(`-${alarm}`));
+    expect(found, alarm).toBeDefined();
+    return found![1].AlarmDescription as string;
+  };
+
+  it('with polling, counts the aggregator among the readers that share GetRecords limits', () => {
+    expect(description(polling, 'StreamIteratorAge')).toMatch(
+      /polls it with GetRecords \(the aggregator or a Firehose/,
+    );
+    expect(description(polling, 'StreamReadThrottled')).toMatch(/shared by the aggregator and every Firehose delivery/);
+    expect(description(polling, 'StreamReadThrottled')).toContain('aggregator.consumer=efo');
+    expect(description(polling, 'ArchiveThrottledReads')).toContain('shares with the aggregator');
+  });
+
+  it('with enhanced fan-out, leaves the aggregator out of the GetRecords metrics and points at its own alarm', () => {
+    const age = description(efo, 'StreamIteratorAge');
+    expect(age).toMatch(/^A Firehose delivery, which polls the stream/);
+    expect(age).toContain('AggregatorIteratorAge');
+    const throttled = description(efo, 'StreamReadThrottled');
+    expect(throttled).toMatch(/aggregator reads through its enhanced fan-out consumer, with its own 2 MiB per second/);
+    expect(throttled).not.toMatch(/shared by the aggregator/);
+    expect(description(efo, 'ArchiveThrottledReads')).not.toContain('shares with the aggregator');
+  });
+
+  it('words each text for its mode only', () => {
+    expect(streamReaderTexts(false)).not.toEqual(streamReaderTexts(true));
+    expect(streamReaderTexts(true).iteratorAge).not.toMatch(/\(the aggregator or/);
   });
 });
