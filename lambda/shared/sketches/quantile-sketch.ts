@@ -1,11 +1,90 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { ByteReader, ByteWriter } from './bytes';
 
-type Store = DDSketch['store'];
+type Mapping = DDSketch['mapping'];
 
 const MAGIC = 0x51; // 'Q'
 const VERSION = 1;
 const DEFAULT_RELATIVE_ACCURACY = 0.01;
+// Declarations use a handful of accuracies; decoded items could bring any, so the cache is bounded.
+const MAPPINGS_KEPT = 64;
+const FIRST_BINS = 32;
+const NO_COUNTS = new Float64Array(0);
+
+const mappings = new Map<number, Mapping>();
+
+/** The library's logarithmic mapping of an accuracy, made once: it holds no state of a sketch. */
+function mappingOf(relativeAccuracy: number): Mapping {
+  let mapping = mappings.get(relativeAccuracy);
+  if (mapping === undefined) {
+    mapping = new DDSketch({ relativeAccuracy }).mapping;
+    if (mappings.size < MAPPINGS_KEPT) mappings.set(relativeAccuracy, mapping);
+  }
+  return mapping;
+}
+
+/**
+ * Counts by bin key, held densely from the lowest key to the highest, with room on both sides.
+ * It stands in for the library's DenseStore, which grows by copying plain arrays and centring
+ * them again, several times over for every new sketch: a group's sketch in one batch holds a few
+ * dozen values, so that growth was most of the cost of adding them.
+ */
+class Bins {
+  counts = NO_COUNTS;
+  /** The key of `counts[0]`. */
+  offset = 0;
+  total = 0;
+  minKey = Infinity;
+  maxKey = -Infinity;
+
+  add(key: number, n: number): void {
+    let i = key - this.offset;
+    if (i < 0 || i >= this.counts.length) {
+      this.reserve(Math.min(key, this.minKey), Math.max(key, this.maxKey));
+      i = key - this.offset;
+    }
+    this.counts[i] += n;
+    this.total += n;
+    if (key < this.minKey) this.minKey = key;
+    if (key > this.maxKey) this.maxKey = key;
+  }
+
+  /** Room for the keys `low` to `high`: twice the span, so a run of new keys copies rarely. */
+  reserve(low: number, high: number): void {
+    if (low >= this.offset && high < this.offset + this.counts.length) return;
+    const span = high - low + 1;
+    const length = Math.max(FIRST_BINS, 2 * span);
+    const offset = low - ((length - span) >> 1);
+    const counts = new Float64Array(length);
+    if (this.total > 0) {
+      counts.set(this.counts.subarray(this.minKey - this.offset, this.maxKey - this.offset + 1), this.minKey - offset);
+    }
+    this.counts = counts;
+    this.offset = offset;
+  }
+
+  /** The key of the 0-based `rank` in ascending key order, as DenseStore.keyAtRank reads it. */
+  keyAtRank(rank: number): number {
+    let running = 0;
+    for (let key = this.minKey; key <= this.maxKey; key++) {
+      running += this.counts[key - this.offset];
+      if (running > rank) return key;
+    }
+    return this.maxKey;
+  }
+
+  merge(other: Bins): void {
+    if (other.total === 0) return;
+    const low = other.minKey;
+    const high = other.maxKey;
+    this.reserve(Math.min(low, this.minKey), Math.max(high, this.maxKey));
+    // Key by key, so that merging bins into themselves reads each count before it doubles.
+    for (let key = low; key <= high; key++) this.counts[key - this.offset] += other.counts[key - other.offset];
+    this.total += other.total;
+    if (low < this.minKey) this.minKey = low;
+    if (high > this.maxKey) this.maxKey = high;
+  }
+}
 
 /**
  * The contract's nearest rank: ceil(q·n) clamped to 1..n (1-based). The product is nudged
@@ -21,11 +100,12 @@ export function nearestRank(q: number, n: number): number {
 /**
  * Mergeable quantile sketch with relative-error guarantees: DDSketch (Masson, Rim, Lee,
  * "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees",
- * VLDB 2019), using the logarithmic mapping and unbounded dense stores of
- * @datadog/sketches-js. Every answer is within `relativeAccuracy` of the value at the
- * nearest rank; values with |v| below about 1.1e-308 count as zeros.
+ * VLDB 2019), using the logarithmic mapping of @datadog/sketches-js and unbounded dense
+ * stores. Every answer is within `relativeAccuracy` of the value at the nearest rank; values
+ * with |v| below about 1.1e-308 count as zeros.
  *
- * The library is used for its mapping, stores and insertion only, because in 2.1.1:
+ * The library is used for its mapping only. Its dense store regrows several times for each new
+ * sketch (see Bins), and in 2.1.1:
  * - `getValueAtQuantile` reads the 0-based rank floor(q·(n−1)) (the "lower" rank), which
  *   is one rank below the nearest rank ceil(q·n) whenever frac(q·n) < q, so the rank is
  *   computed here;
@@ -38,20 +118,35 @@ export function nearestRank(q: number, n: number): number {
  */
 export class QuantileSketch {
   readonly relativeAccuracy: number;
-  private readonly sketch: DDSketch;
+  private readonly mapping: Mapping;
+  private readonly positive = new Bins();
+  /** Keyed by |v|. */
+  private readonly negative = new Bins();
+  private zeroCount = 0;
+  private total = 0;
+  private min = Infinity;
+  private max = -Infinity;
 
   constructor(relativeAccuracy: number = DEFAULT_RELATIVE_ACCURACY) {
     if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) {
       throw new RangeError(`relativeAccuracy must be in (0, 1), got ${relativeAccuracy}`);
     }
     this.relativeAccuracy = relativeAccuracy;
-    this.sketch = new DDSketch({ relativeAccuracy });
+    this.mapping = mappingOf(relativeAccuracy);
   }
 
+  /** What DDSketch.accept does with a weight of 1. */
   add(value: number): void {
     if (!Number.isFinite(value)) throw new RangeError(`QuantileSketch accepts finite numbers only, got ${value}`);
     // -0 and 0 must not leave different minimums behind, or encodings would differ.
-    this.sketch.accept(value === 0 ? 0 : value);
+    if (value === 0) value = 0;
+    const mapping = this.mapping;
+    if (value > mapping.minPossible) this.positive.add(mapping.key(value), 1);
+    else if (value < -mapping.minPossible) this.negative.add(mapping.key(-value), 1);
+    else this.zeroCount++;
+    this.total++;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
   }
 
   merge(other: QuantileSketch): void {
@@ -60,36 +155,33 @@ export class QuantileSketch {
         `cannot merge QuantileSketches with relativeAccuracy ${this.relativeAccuracy} and ${other.relativeAccuracy}`,
       );
     }
-    const mine = this.sketch;
-    const theirs = other.sketch;
-    mine.store.merge(theirs.store);
-    mine.negativeStore.merge(theirs.negativeStore);
-    mine.zeroCount += theirs.zeroCount;
-    mine.count += theirs.count;
-    mine.sum += theirs.sum;
-    mine.min = Math.min(mine.min, theirs.min);
-    mine.max = Math.max(mine.max, theirs.max);
+    this.positive.merge(other.positive);
+    this.negative.merge(other.negative);
+    this.zeroCount += other.zeroCount;
+    this.total += other.total;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
   }
 
   get count(): number {
-    return this.sketch.count;
+    return this.total;
   }
 
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
-    const { count, negativeStore, zeroCount, store, mapping, min, max } = this.sketch;
+    const { total: count, negative, zeroCount, positive, mapping, min, max } = this;
     if (count === 0) return NaN;
     const rank = nearestRank(q, count);
     if (rank === 1) return min;
     if (rank === count) return max;
     let value: number;
-    if (rank <= negativeStore.count) {
+    if (rank <= negative.total) {
       // The negative store is keyed by |v|, so ascending value order is descending key order.
-      value = -mapping.value(negativeStore.keyAtRank(negativeStore.count - rank));
-    } else if (rank <= negativeStore.count + zeroCount) {
+      value = -mapping.value(negative.keyAtRank(negative.total - rank));
+    } else if (rank <= negative.total + zeroCount) {
       value = 0;
     } else {
-      value = mapping.value(store.keyAtRank(rank - negativeStore.count - zeroCount - 1));
+      value = mapping.value(positive.keyAtRank(rank - negative.total - zeroCount - 1));
     }
     return Math.min(max, Math.max(min, value));
   }
@@ -102,7 +194,7 @@ export class QuantileSketch {
    * the counts. It depends only on the bin counts, hence only on the multiset of values.
    */
   encode(): Uint8Array {
-    const { zeroCount, count, min, max, negativeStore, store } = this.sketch;
+    const { zeroCount, total: count, min, max, negative, positive } = this;
     const writer = new ByteWriter();
     writer.byte(MAGIC);
     writer.byte(VERSION);
@@ -110,8 +202,8 @@ export class QuantileSketch {
     writer.varint(zeroCount);
     writer.float64(count > 0 ? min : Infinity);
     writer.float64(count > 0 ? max : -Infinity);
-    writeStore(writer, negativeStore);
-    writeStore(writer, store);
+    writeStore(writer, negative);
+    writeStore(writer, positive);
     return writer.finish();
   }
 
@@ -123,42 +215,41 @@ export class QuantileSketch {
     const relativeAccuracy = reader.float64();
     if (!(relativeAccuracy > 0 && relativeAccuracy < 1))
       reader.fail(`relativeAccuracy ${relativeAccuracy} out of range`);
-    const result = new QuantileSketch(relativeAccuracy);
-    const sketch = result.sketch;
+    const sketch = new QuantileSketch(relativeAccuracy);
     sketch.zeroCount = reader.varint();
     const min = reader.float64();
     const max = reader.float64();
     // Keys beyond what a finite double maps to would make the dense store allocate wildly.
     const keyLimit = sketch.mapping.key(Number.MAX_VALUE) + 1;
-    readStore(reader, sketch.negativeStore, keyLimit);
-    readStore(reader, sketch.store, keyLimit);
+    readStore(reader, sketch.negative, keyLimit);
+    readStore(reader, sketch.positive, keyLimit);
     reader.end();
-    sketch.count = sketch.negativeStore.count + sketch.zeroCount + sketch.store.count;
-    if (!Number.isSafeInteger(sketch.count)) reader.fail('total count too large');
+    sketch.total = sketch.negative.total + sketch.zeroCount + sketch.positive.total;
+    if (!Number.isSafeInteger(sketch.total)) reader.fail('total count too large');
     const valid =
-      sketch.count > 0
+      sketch.total > 0
         ? min <= max && Number.isFinite(min) && Number.isFinite(max)
         : min === Infinity && max === -Infinity;
     if (!valid) reader.fail(`min ${min} and max ${max} do not fit the counts`);
     sketch.min = min;
     sketch.max = max;
-    return result;
+    return sketch;
   }
 }
 
-function writeStore(writer: ByteWriter, store: Store): void {
+function writeStore(writer: ByteWriter, store: Bins): void {
   const runs: { start: number; counts: number[] }[] = [];
   let current: number[] | undefined;
-  const { bins, offset } = store;
-  for (let i = 0; i < bins.length; i++) {
-    const binCount = bins[i];
+  const { counts, offset, minKey, maxKey } = store;
+  for (let key = minKey; key <= maxKey; key++) {
+    const binCount = counts[key - offset];
     if (binCount === 0) {
       current = undefined;
     } else if (current) {
       current.push(binCount);
     } else {
       current = [binCount];
-      runs.push({ start: i + offset, counts: current });
+      runs.push({ start: key, counts: current });
     }
   }
   writer.varint(runs.length);
@@ -172,7 +263,7 @@ function writeStore(writer: ByteWriter, store: Store): void {
   });
 }
 
-function readStore(reader: ByteReader, store: Store, keyLimit: number): void {
+function readStore(reader: ByteReader, store: Bins, keyLimit: number): void {
   const runCount = reader.varint();
   const keys: number[] = [];
   const counts: number[] = [];
@@ -191,9 +282,6 @@ function readStore(reader: ByteReader, store: Store, keyLimit: number): void {
     next = start + length;
   }
   if (keys.length === 0) return;
-  // Sizing the dense store to the full range first avoids regrowing it bin by bin.
-  const last = keys.length - 1;
-  store.add(keys[0], counts[0]);
-  if (last > 0) store.add(keys[last], counts[last]);
-  for (let i = 1; i < last; i++) store.add(keys[i], counts[i]);
+  store.reserve(keys[0], keys[keys.length - 1]);
+  for (let i = 0; i < keys.length; i++) store.add(keys[i], counts[i]);
 }

@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { QuantileSketch, nearestRank } from '../../../../lambda/shared/sketches/quantile-sketch';
 import { gaussian, mergeRandomly, mulberry32, shuffle, splitRandomly } from './random';
@@ -173,6 +174,73 @@ describe('QuantileSketch', () => {
       expect(hex(merged.encode())).toBe(hex(onePass));
     },
     120_000,
+  );
+
+  it.each([
+    [0, 0.01, 1, 'b4a853807c6cd919', []],
+    [1, 0.01, 2, 'e8810af34d0d6583', [13, 13, 13, 13, 13, 13, 13]],
+    [
+      16,
+      0.01,
+      3,
+      '71ca750cb22fe66d',
+      [-10.57471443620738, -10.57471443620738, -0.03578734251377598, 45.15391581516847, 772.9170065798909, 1139, 1139],
+    ],
+    [
+      300,
+      0.01,
+      4,
+      '590713f58bbe247c',
+      [
+        -1938138.264785335, -1316411.0529320284, -37.71549450175803, 19.88667024086647, 1107.8579755585315,
+        2780.0226293188407, 2969,
+      ],
+    ],
+    [
+      5_000,
+      0.02,
+      5,
+      '9458e0247980df19',
+      [
+        -3100148.810854966, -1047218.7555809696, -9.208215097985818, 16.121772951926157, 992.989590244177,
+        2699.5855661565483, 2963,
+      ],
+    ],
+    [
+      100_000,
+      0.01,
+      6,
+      'aad6a30fda638bd5',
+      [
+        -3262372.4903738005, -814560.2624938627, -3.8574062443891224, 19.106877269947287, 1085.920193864303,
+        2724.972676263022, 2981,
+      ],
+    ],
+  ] as [number, number, number, string, number[]][])(
+    'keeps the bytes and answers of %i values from when the library stored the bins',
+    (n, relativeAccuracy, seed, digest, answers) => {
+      // Made with the library's DenseStore: zeros, negatives, values too small to map and
+      // integers, in one sketch and merged from parts.
+      const random = mulberry32(seed);
+      const values = Array.from({ length: n }, () => {
+        const r = random();
+        if (r < 0.05) return 0;
+        if (r < 0.2) return -Math.exp(random() * 20 - 5);
+        if (r < 0.22) return random() * 1e-200;
+        return Math.round(Math.exp(random() * 8));
+      });
+      const parts = splitRandomly(values, Math.min(5, Math.max(1, n - 1)), random);
+      const merged = mergeRandomly(
+        parts.map((part) => sketchOf(part, relativeAccuracy)),
+        random,
+        (into, from) => into.merge(from),
+      );
+      for (const sketch of [sketchOf(values, relativeAccuracy), merged]) {
+        expect(createHash('sha256').update(sketch.encode()).digest('hex').slice(0, 16)).toBe(digest);
+        expect(sketch.count).toBe(n);
+        if (n > 0) expect([0, 0.01, 0.1, 0.5, 0.9, 0.99, 1].map((q) => sketch.quantile(q))).toEqual(answers);
+      }
+    },
   );
 
   it('treats -0 and 0 alike', () => {
