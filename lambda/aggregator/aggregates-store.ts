@@ -17,6 +17,14 @@ import {
   windowKey,
 } from '../shared/aggregate-item';
 import { BY_KEY } from '../shared/declarations';
+import {
+  NOTHING_APPLIED,
+  appliedThrough,
+  holeAttribute,
+  holesOf,
+  markerAttribute,
+  needsHole,
+} from '../shared/failure-registry';
 import type { ExactUpdate } from '../shared/measures';
 import { type DecodedEvent, type ItemDelta, deltaAfter, deltaBounds, deltaStates } from './core';
 
@@ -57,6 +65,24 @@ export interface DeltaSource {
   readonly shardId: string;
   readonly events: readonly DecodedEvent[];
   readonly sequenceOf: (recordIndex: number) => string;
+  /**
+   * Set while the shard's failure registry holds ranges Lambda finished with below this attempt that
+   * nobody redrove: the last record of them. The item then keeps its mark for them (a hole).
+   */
+  readonly gapEnd?: bigint;
+  /** The attempt's first record: the name of the holes it writes. Required with `gapEnd`. */
+  readonly attemptFirst?: string;
+}
+
+/** A failed range being redriven into the items, as the registry and the pointer tell it. */
+export interface RedriveRange {
+  readonly first: bigint;
+  readonly last: bigint;
+  /**
+   * Some attempt registered records of the range, so items may hold some of them: the item's hole or
+   * watermark says which. When false, no attempt wrote anything of it.
+   */
+  readonly registered: boolean;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -146,8 +172,23 @@ export class AggregatesStore {
     let writes = 0;
     let reads = 0;
     let replays = 0;
+    // While a failed range waits for its redrive, the item's state before this write is its mark for
+    // that range: read it, and pin it with the write.
+    const holes = source.gapEnd !== undefined;
+    let snapshot: Item | undefined;
+    if (holes) {
+      reads++;
+      snapshot = await this.read(key);
+    }
 
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const held = snapshot?.[wmName]?.S;
+      if (holes && held !== undefined) {
+        const rest = deltaAfter(delta, source.events, held, source.sequenceOf);
+        if (rest === undefined) return { writes, reads, replays: replays + 1, skipped: true };
+        if (rest !== delta) replays++;
+        delta = rest;
+      }
       const { first, last } = deltaBounds(delta, source.events, source.sequenceOf);
       const states = deltaStates(delta, source.events);
       const names: Record<string, string> = { '#wm': wmName };
@@ -155,39 +196,15 @@ export class AggregatesStore {
       const sets = ['#wm = :last'];
       const adds: string[] = [];
       const conditions = ['(attribute_not_exists(#wm) OR #wm < :first)'];
+      if (holes && needsHole(holesOf(snapshot, source.shardId), source.gapEnd)) {
+        names['#h'] = holeAttribute(source.shardId, source.attemptFirst!);
+        values[':h'] = { S: held ?? NOTHING_APPLIED };
+        sets.push('#h = :h');
+        conditions[0] = held === undefined ? 'attribute_not_exists(#wm)' : '#wm = :h';
+        delete values[':first'];
+      }
       const next = new Map<string, number>();
-      let n = 0;
-      for (const [attribute, value] of Object.entries(base)) {
-        names[`#b${n}`] = attribute;
-        values[`:b${n}`] = value;
-        sets.push(`#b${n} = :b${n}`);
-        n++;
-      }
-      for (const m of delta.aggregate.measures) {
-        const update: ExactUpdate = m.kind.update!(m.name, states.get(m.name));
-        for (const [attribute, amount] of update.add ?? []) {
-          names[`#a${n}`] = attribute;
-          values[`:a${n}`] = { N: String(amount) };
-          adds.push(`#a${n} :a${n}`);
-          n++;
-        }
-        const x = update.extreme;
-        if (x !== undefined) {
-          const stored = known?.get(x.attribute);
-          names[`#x${n}`] = x.attribute;
-          values[`:x${n}`] = { N: String(x.value) };
-          const keep = stored !== undefined && (x.keep === 'lower' ? stored <= x.value : stored >= x.value);
-          if (keep) {
-            conditions.push(x.keep === 'lower' ? `#x${n} <= :x${n}` : `#x${n} >= :x${n}`);
-            next.set(x.attribute, stored);
-          } else {
-            sets.push(`#x${n} = :x${n}`);
-            conditions.push(`(attribute_not_exists(#x${n}) OR #x${n} ${x.keep === 'lower' ? '>' : '<'} :x${n})`);
-            next.set(x.attribute, x.value);
-          }
-          n++;
-        }
-      }
+      exactChanges(delta, states, base, known, { names, values, sets, adds, conditions, next });
       writes++;
       try {
         await this.dynamodb.send(
@@ -212,12 +229,8 @@ export class AggregatesStore {
           reads++;
           item = await this.read(key);
         }
-        known = new Map();
-        for (const m of delta.aggregate.measures) {
-          if (m.declaration.op !== 'min' && m.declaration.op !== 'max') continue;
-          const stored = item?.[m.name]?.N;
-          if (stored !== undefined) known.set(m.name, Number(stored));
-        }
+        if (holes) snapshot = item;
+        known = extremesOf(delta, item);
         const watermark = item?.[wmName]?.S;
         if (watermark !== undefined && watermark >= first) {
           replays++;
@@ -269,6 +282,9 @@ export class AggregatesStore {
       const version = Number(current?.[A.version]?.N ?? 0);
       const item: Item = { ...current, ...key, ...this.baseAttributes(delta) };
       for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
+      if (source.gapEnd !== undefined && needsHole(holesOf(current, source.shardId), source.gapEnd)) {
+        item[holeAttribute(source.shardId, source.attemptFirst!)] = { S: watermark ?? NOTHING_APPLIED };
+      }
       item[wmName] = { S: last };
       item[A.version] = { N: String(version + 1) };
       writes++;
@@ -297,6 +313,100 @@ export class AggregatesStore {
       }
     }
     this.forget(id);
+    throw new Error(`aggregate item ${id}: still contended after ${this.maxAttempts} conditional attempts`);
+  }
+
+  /**
+   * Applies the records of a failed range that the item lacks, once: one conditional write that also
+   * sets the range's redrive marker, so that a second run finds the item done. The write is pinned
+   * to the mark it read (the hole, or the watermark while no later attempt has written the item),
+   * and leaves the watermark alone: later records of the shard may be in the item already.
+   */
+  async redrive(initial: ItemDelta, source: DeltaSource, range: RedriveRange): Promise<ApplyOutcome> {
+    const { key, id } = this.keyOf(initial);
+    this.forget(id);
+    const wmName = watermarkAttribute(source.shardId);
+    const marker = markerAttribute(source.shardId, range.first);
+    const base = this.baseAttributes(initial);
+    let writes = 0;
+    let reads = 0;
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      reads++;
+      const current = await this.read(key);
+      if (current?.[marker] !== undefined) return { writes, reads, replays: 1, skipped: true };
+      const held = range.registered
+        ? appliedThrough(current, source.shardId, wmName, range.last)
+        : { mark: NOTHING_APPLIED };
+      const delta = deltaAfter(initial, source.events, held.mark, source.sequenceOf);
+      const replays = delta === initial ? 0 : 1;
+      if (delta === undefined) return { writes, reads, replays, skipped: true };
+      const names: Record<string, string> = { '#r': marker };
+      const values: Record<string, AttributeValue> = { ':now': { N: String(Date.now()) } };
+      const conditions = ['attribute_not_exists(#r)'];
+      if (held.hole !== undefined) {
+        names['#h'] = held.hole;
+        values[':mark'] = { S: held.mark };
+        conditions.push('#h = :mark');
+      } else if (range.registered) {
+        names['#wm'] = wmName;
+        const w = current?.[wmName]?.S;
+        if (w === undefined) conditions.push('attribute_not_exists(#wm)');
+        else {
+          values[':mark'] = { S: w };
+          conditions.push('#wm = :mark');
+        }
+      }
+      writes++;
+      try {
+        if (initial.aggregate.sketches) {
+          const stored = new Map<string, unknown>();
+          for (const m of delta.aggregate.measures) {
+            const state = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
+            if (state !== undefined) stored.set(m.name, state);
+          }
+          const states = deltaStates(delta, source.events, stored);
+          const version = Number(current?.[A.version]?.N ?? 0);
+          const item: Item = { ...current, ...key, ...base };
+          for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
+          item[marker] = values[':now'];
+          item[A.version] = { N: String(version + 1) };
+          await this.dynamodb.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: item,
+              ConditionExpression: current === undefined ? 'attribute_not_exists(#pk)' : '#v = :v',
+              ExpressionAttributeNames: current === undefined ? { '#pk': A.pk } : { '#v': A.version },
+              ...(current === undefined ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
+            }),
+          );
+        } else {
+          const sets = ['#r = :now'];
+          const adds: string[] = [];
+          const next = new Map<string, number>();
+          exactChanges(delta, deltaStates(delta, source.events), base, extremesOf(delta, current), {
+            names,
+            values,
+            sets,
+            adds,
+            conditions,
+            next,
+          });
+          await this.dynamodb.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+              ConditionExpression: conditions.join(' AND '),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+            }),
+          );
+        }
+        return { writes, reads, replays, skipped: false };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
     throw new Error(`aggregate item ${id}: still contended after ${this.maxAttempts} conditional attempts`);
   }
 
@@ -366,4 +476,71 @@ function writersOf(item: Item): number {
   let n = 0;
   for (const name in item) if (name.startsWith('w:')) n++;
   return n;
+}
+
+interface ExactExpression {
+  readonly names: Record<string, string>;
+  readonly values: Record<string, AttributeValue>;
+  readonly sets: string[];
+  readonly adds: string[];
+  readonly conditions: string[];
+  /** The extremes the item holds once the write succeeds. */
+  readonly next: Map<string, number>;
+}
+
+/**
+ * The plain attributes, the additions and the guarded extremes of an exact item's UpdateItem.
+ * DynamoDB has no min()/max() in update expressions, so the write states which extremes it replaces
+ * and guards that choice; a wrong guess (from `known`) costs one more attempt.
+ */
+function exactChanges(
+  delta: ItemDelta,
+  states: ReadonlyMap<string, unknown>,
+  base: Item,
+  known: ReadonlyMap<string, number> | undefined,
+  { names, values, sets, adds, conditions, next }: ExactExpression,
+): void {
+  let n = 0;
+  for (const [attribute, value] of Object.entries(base)) {
+    names[`#b${n}`] = attribute;
+    values[`:b${n}`] = value;
+    sets.push(`#b${n} = :b${n}`);
+    n++;
+  }
+  for (const m of delta.aggregate.measures) {
+    const update: ExactUpdate = m.kind.update!(m.name, states.get(m.name));
+    for (const [attribute, amount] of update.add ?? []) {
+      names[`#a${n}`] = attribute;
+      values[`:a${n}`] = { N: String(amount) };
+      adds.push(`#a${n} :a${n}`);
+      n++;
+    }
+    const x = update.extreme;
+    if (x !== undefined) {
+      const stored = known?.get(x.attribute);
+      names[`#x${n}`] = x.attribute;
+      values[`:x${n}`] = { N: String(x.value) };
+      const keep = stored !== undefined && (x.keep === 'lower' ? stored <= x.value : stored >= x.value);
+      if (keep) {
+        conditions.push(x.keep === 'lower' ? `#x${n} <= :x${n}` : `#x${n} >= :x${n}`);
+        next.set(x.attribute, stored);
+      } else {
+        sets.push(`#x${n} = :x${n}`);
+        conditions.push(`(attribute_not_exists(#x${n}) OR #x${n} ${x.keep === 'lower' ? '>' : '<'} :x${n})`);
+        next.set(x.attribute, x.value);
+      }
+      n++;
+    }
+  }
+}
+
+/** The extremes an exact item holds, by measure name. */
+function extremesOf(delta: ItemDelta, item: Item | undefined): Map<string, number> {
+  const known = new Map<string, number>();
+  for (const m of delta.aggregate.measures) {
+    if (m.declaration.op !== 'min' && m.declaration.op !== 'max') continue;
+    const stored = item?.[m.name]?.N;
+    if (stored !== undefined) known.set(m.name, Number(stored));
+  }
+  return known;
 }

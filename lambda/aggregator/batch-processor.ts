@@ -1,6 +1,8 @@
 import { settleAll } from '../shared/concurrency';
 import type { ApplyOutcome, DeltaSource } from './aggregates-store';
 import type { AggregatePlan } from '../shared/aggregate-plan';
+import type { SequenceRange } from '../shared/failure-registry';
+import type { AttemptRegistration } from './failure-registry-store';
 import {
   type InputRecord,
   type ItemDelta,
@@ -20,8 +22,19 @@ export interface DeadLetterWriter {
   put(record: PoisonRecord): Promise<void>;
 }
 
+/** The shard's failure registry (failure-registry-store.ts): what makes a failed batch redrivable. */
+export interface AttemptRegistry {
+  begin(shardId: string, range: SequenceRange): Promise<AttemptRegistration>;
+  settle(shardId: string, registration: AttemptRegistration, own: SequenceRange, done: SequenceRange): Promise<void>;
+}
+
 export interface BatchProcessorOptions {
   readonly plan: AggregatePlan;
+  /**
+   * Registers each attempt before it writes, and what it applied after, so that a batch Lambda gives
+   * up on can be redriven exactly once (`npm run redrive`). Without it a given-up batch is lost.
+   */
+  readonly registry?: AttemptRegistry;
   /**
    * Writes in flight at once, per batch.
    * @default 32
@@ -45,6 +58,8 @@ export interface BatchStats {
   readonly skippedItems: number;
   readonly failedItems: number;
   readonly failedPoisonWrites: number;
+  /** Requests to the failure registry: one as the attempt starts, one when it has applied records. */
+  readonly registryRequests: number;
   /** Milliseconds from the oldest record's arrival in the stream to now. */
   readonly batchLagMs: number;
 }
@@ -93,8 +108,26 @@ export async function processBatch(
   let skippedItems = 0;
   let failedItems = 0;
   let failedPoisonWrites = 0;
+  let registryRequests = 0;
+  const registry = options.registry;
 
   for (const [shardId, shardRecords] of byShard) {
+    const range = {
+      first: BigInt(shardRecords[0].sequenceNumber),
+      last: BigInt(shardRecords[shardRecords.length - 1].sequenceNumber),
+    };
+    let registration: AttemptRegistration | undefined;
+    if (registry !== undefined) {
+      registryRequests++;
+      try {
+        registration = await registry.begin(shardId, range);
+      } catch (error) {
+        // Unregistered, the attempt must write nothing: a range Lambda gives up on is then wholly unapplied.
+        options.onWriteError?.(error, `failure registry ${shardId}`);
+        failedSequenceNumbers.push(shardRecords[0].sequenceNumber);
+        continue;
+      }
+    }
     const batch = decodeBatch(shardRecords);
     const { deltas, late } = preAggregate(batch.events, options.plan);
     for (const [name, n] of late) {
@@ -111,6 +144,9 @@ export async function processBatch(
       shardId,
       events: batch.events,
       sequenceOf: (i) => shardRecords[i].sequenceNumber,
+      ...(registration?.gapEnd === undefined
+        ? {}
+        : { gapEnd: registration.gapEnd, attemptFirst: shardRecords[0].sequenceNumber }),
     };
     const [poisonResults, deltaResults] = await Promise.all([
       settleAll(batch.poison, concurrency, (p) => deadLetters.put(p)),
@@ -151,6 +187,16 @@ export async function processBatch(
 
     const earliest = earliestRecordIndex(failedDeltas, batch.events, failedPoison);
     if (earliest !== undefined) failedSequenceNumbers.push(shardRecords[earliest].sequenceNumber);
+    if (registry !== undefined && registration !== undefined && earliest !== 0) {
+      // Every record before the earliest failure is applied to every item it touches.
+      const last = earliest === undefined ? range.last : BigInt(shardRecords[earliest].sequenceNumber) - 1n;
+      registryRequests++;
+      // A failure leaves an entry of applied records: later attempts keep marks for it that nobody
+      // reads. Reporting the batch failed instead could let Lambda give it up unregistered yet applied.
+      await registry.settle(shardId, registration, range, { first: range.first, last }).catch((error: unknown) => {
+        options.onWriteError?.(error, `failure registry ${shardId}`);
+      });
+    }
   }
 
   let oldestArrival = Infinity;
@@ -173,6 +219,7 @@ export async function processBatch(
       skippedItems,
       failedItems,
       failedPoisonWrites,
+      registryRequests,
       batchLagMs: records.length === 0 ? 0 : Math.max(0, now() - oldestArrival * 1000),
     },
   };

@@ -15,6 +15,7 @@ import { AggregatesStore } from './aggregates-store';
 import { processBatch } from './batch-processor';
 import type { InputRecord } from './core';
 import { DeadLetterStore } from './dead-letter-store';
+import { FailureRegistryStore } from './failure-registry-store';
 import { readAggregatorEnv } from './env';
 
 const logger = new Logger({ serviceName: AGGREGATOR_SERVICE });
@@ -29,7 +30,9 @@ const metrics = new Metrics({
 
 // Built on first use rather than at import, so a missing variable fails the invocation
 // with its name instead of failing the module load.
-let deps: { aggregates: AggregatesStore; deadLetters: DeadLetterStore; plan: AggregatePlan } | undefined;
+let deps:
+  | { aggregates: AggregatesStore; deadLetters: DeadLetterStore; registry: FailureRegistryStore; plan: AggregatePlan }
+  | undefined;
 
 function dependencies(): NonNullable<typeof deps> {
   if (deps === undefined) {
@@ -41,6 +44,7 @@ function dependencies(): NonNullable<typeof deps> {
         byTypeIndex: env.byTypeIndex,
       }),
       deadLetters: new DeadLetterStore(s3ObjectWriter(dynamoDb.config), env.deadLetterBucket),
+      registry: new FailureRegistryStore(dynamoDb, env.tableName),
       // allowedLateness defaults to the table's TTL: an item is not written after it has expired.
       plan: planAggregates(loadDeclarationsFile(env.aggregatesFile), env.ttlDays * 86_400),
     };
@@ -60,10 +64,11 @@ export function toInputRecords(event: KinesisStreamEvent): InputRecord[] {
 }
 
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-  const { aggregates, deadLetters, plan } = dependencies();
+  const { aggregates, deadLetters, registry, plan } = dependencies();
   const started = Date.now();
   const result = await processBatch(toInputRecords(event), aggregates, deadLetters, {
     plan,
+    registry,
     onWriteError: (error, what) => logger.error('write failed after retries', { what, error }),
   });
   const s = result.stats;
