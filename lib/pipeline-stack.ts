@@ -8,6 +8,7 @@ import { AccessPolicies } from './constructs/access-policies';
 import { AggregatesTable } from './constructs/aggregates-table';
 import { ArchiveDelivery } from './constructs/archive-delivery';
 import { ArchiveQuery } from './constructs/archive-query';
+import { Backfill } from './constructs/backfill';
 import { Aggregator } from './constructs/aggregator';
 import { IngestStream } from './constructs/ingest-stream';
 import { Monitoring } from './constructs/monitoring';
@@ -91,6 +92,23 @@ export class PipelineStack extends Stack {
       logRetention: c.aggregator.logRetentionDays,
       removalPolicy,
     });
+
+    const backfill = new Backfill(this, 'Backfill', {
+      table: this.aggregates.table,
+      archiveBucket: this.archive.bucket,
+      aggregatesFile: aggregatesFilePath(c),
+      ttlDays: c.aggregates.ttlDays,
+      byTypeIndex: c.aggregates.byTypeIndex,
+      archiveBufferInterval: Duration.seconds(c.archive.bufferSeconds),
+      maxRecordAge: Duration.seconds(c.aggregator.maxRecordAgeSeconds),
+      logRetention: c.aggregator.logRetentionDays,
+      removalPolicy,
+    });
+    // What `npm run backfill -- --stack` reads: where to run, and the margins a closed window needs.
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: backfill.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AggregateTtlDays', { value: String(c.aggregates.ttlDays) });
+    new CfnOutput(this, 'ArchiveBufferSeconds', { value: String(c.archive.bufferSeconds) });
+    new CfnOutput(this, 'MaxRecordAgeSeconds', { value: String(c.aggregator.maxRecordAgeSeconds) });
 
     const archiveQuery = new ArchiveQuery(this, 'ArchiveQuery', {
       table: this.archive.table.table,

@@ -14,6 +14,9 @@ import { type ValidEvent, decodeEvent, validateEvent } from '../shared/event-sch
 
 const HOUR_MS = 3_600_000;
 
+/** Where Firehose and local mode write the events (lib/constructs/archive-delivery.ts ARCHIVE_PREFIX). */
+export const ARCHIVE_EVENTS_PREFIX = 'events/';
+
 export interface BackfillSettings {
   /** allowedLateness of a declaration that sets none: the table's TTL, as in the aggregator. */
   readonly defaultLatenessSeconds: number;

@@ -3,6 +3,7 @@ import { settleAll } from '../shared/concurrency';
 import { type ArchiveObject, type ArchiveSource, decodeObject } from './archive-source';
 import type { BackfillStore } from './backfill-store';
 import {
+  ARCHIVE_EVENTS_PREFIX,
   type ArchiveFormat,
   type BackfillRange,
   type BackfillSettings,
@@ -15,9 +16,6 @@ import {
   objectTime,
   planRange,
 } from './core';
-
-/** Where Firehose and local mode write the events (lib/constructs/archive-delivery.ts ARCHIVE_PREFIX). */
-export const ARCHIVE_EVENTS_PREFIX = 'events/';
 
 export interface BackfillRequest {
   readonly aggregate: PlannedAggregate;
