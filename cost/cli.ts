@@ -148,7 +148,8 @@ export function formatBreakdown(b: CostBreakdown, withIndex: CostBreakdown = b):
     '',
     `by service: ${totals.join(', ')}`,
     indexSentence(b, withIndex),
-    `shards ${d.shards} (${d.consumers} consumers); ${quantity(d.recordsPerBatch)} records and ${quantity(d.itemsPerBatch)} stored items per batch; ` +
+    `aggregator reads ${i.consumer === 'efo' ? 'through enhanced fan-out' : 'by polling'}: about ${d.aggregatorPropagationMs} ms put-to-get propagation (AWS's figures, cost/model.ts propagationDelayMs)`,
+    `shards ${d.shards} (${d.consumers} consumers, ${d.pollingReaders} polling); ${quantity(d.recordsPerBatch)} records and ${quantity(d.itemsPerBatch)} stored items per batch; ` +
       `${quantity(d.batchMs)} ms per batch from ${d.batchMsSource}`,
     `stored items per batch and bytes per write: ${d.declarations
       .map(

@@ -202,6 +202,10 @@ export interface DeclarationLoad {
 
 export interface Derived {
   readonly consumers: number;
+  /** Readers that poll with GetRecords, sharing each shard's read throughput. */
+  readonly pollingReaders: number;
+  /** The aggregator's documented put-to-get propagation delay (`propagationDelayMs`), before its batching window. */
+  readonly aggregatorPropagationMs: number;
   readonly shards: number;
   readonly recordsPerBatch: number;
   readonly batchesPerMonth: number;
@@ -228,6 +232,7 @@ export interface CostBreakdown {
     readonly peakFactor: number;
     readonly archiveFormat: string;
     readonly search: boolean;
+    readonly consumer: 'polling' | 'efo';
   };
   readonly derived: Derived;
   readonly items: LineItem[];
@@ -253,8 +258,28 @@ export const putPayloadUnits = (size: number): number => Math.ceil(size / (25 * 
 /** Bytes Firehose bills for one record: rounded up to 5 KB. */
 export const firehoseBilledBytes = (size: number): number => roundUp(size, 5 * KiB);
 
-/** Streams readers share: the aggregator's event source mapping, the archive Firehose, and the search Firehose when on. */
+/** The stream's readers: the aggregator's event source mapping, the archive Firehose, and the search Firehose when on. */
 export const consumerCount = (config: PipelineConfig): number => (config.search.enabled ? 3 : 2);
+
+/**
+ * The readers that poll with GetRecords and share each shard's 2 MiB/s: all of them, less the
+ * aggregator when it reads through its enhanced fan-out consumer (`aggregator.consumer = efo`),
+ * which has its own 2 MiB/s per shard.
+ */
+export const pollingReaders = (config: PipelineConfig): number =>
+  consumerCount(config) - (config.aggregator.consumer === 'efo' ? 1 : 0);
+
+/**
+ * Put-to-get propagation delay AWS documents for a reader (Kinesis Data Streams developer guide,
+ * "Develop enhanced fan-out consumers with dedicated throughput", the comparison table): polling, an
+ * average of about 200 ms with one reader, about 1,000 ms with five; enhanced fan-out, about 70 ms
+ * whatever the count. Between one and five readers the model interpolates linearly (ASSUMED).
+ */
+export function propagationDelayMs(consumer: 'polling' | 'efo', readersPolling: number): number {
+  if (consumer === 'efo') return 70;
+  const n = Math.min(Math.max(readersPolling, 1), 5);
+  return 200 + ((n - 1) * (1_000 - 200)) / 4;
+}
 
 /** Shards needed for a rate: 1 MiB/s and 1,000 records/s of writes each, and 2 MiB/s of reads shared by every consumer. */
 export function shardsNeeded(rate: number, size: number, consumers: number): number {
@@ -443,13 +468,15 @@ export function monthlyCost(input: CostInput): CostBreakdown {
   const events = rate * SECONDS_PER_MONTH;
   const bytesPerSecond = rate * size;
   const consumers = consumerCount(config);
+  const pollers = pollingReaders(config);
+  const efo = config.aggregator.consumer === 'efo';
   const searchOn = config.search.enabled;
 
-  // Kinesis.
+  // Kinesis. Only the polling readers share a shard's read throughput.
   const shards =
     mode === 'provisioned'
-      ? provisionedShards(rate * peakFactor, size, consumers)
-      : onDemandShards(rate * peakFactor, size, consumers);
+      ? provisionedShards(rate * peakFactor, size, pollers)
+      : onDemandShards(rate * peakFactor, size, pollers);
   const retention = config.stream.retentionHours;
   const extendedHours = Math.max(0, Math.min(retention, 168) - 24);
   const longTermHours = Math.max(0, retention - 168);
@@ -463,6 +490,24 @@ export function monthlyCost(input: CostInput): CostBreakdown {
         P.kinesis.putPayloadUnits,
       ),
     );
+    if (efo) {
+      items.push(
+        line(
+          'Kinesis',
+          `enhanced fan-out: the aggregator's consumer × ${shards} shards × 730 h`,
+          shards * HOURS_PER_MONTH,
+          P.kinesis.efoConsumerShardHour,
+        ),
+      );
+      items.push(
+        line(
+          'Kinesis',
+          'enhanced fan-out data retrieved by the aggregator',
+          (events * size) / GB,
+          P.kinesis.efoRetrievalGb,
+        ),
+      );
+    }
     if (extendedHours > 0) {
       items.push(
         line(
@@ -478,8 +523,23 @@ export function monthlyCost(input: CostInput): CostBreakdown {
     items.push(line('Kinesis', 'on-demand stream × 730 h', HOURS_PER_MONTH, P.kinesis.onDemandStreamHour));
     items.push(line('Kinesis', 'data in (records rounded up to 1 KB)', ingestGb, P.kinesis.onDemandIngestGb));
     items.push(
-      line('Kinesis', `data retrieved by ${consumers} consumers`, ingestGb * consumers, P.kinesis.onDemandRetrievalGb),
+      line(
+        'Kinesis',
+        `data retrieved by ${pollers} polling readers`,
+        ingestGb * pollers,
+        P.kinesis.onDemandRetrievalGb,
+      ),
     );
+    if (efo) {
+      items.push(
+        line(
+          'Kinesis',
+          'enhanced fan-out data retrieved by the aggregator',
+          ingestGb,
+          P.kinesis.onDemandEfoRetrievalGb,
+        ),
+      );
+    }
     if (extendedHours > 0) {
       const storedGb = (rate * kinesisBilledBytes(size) * extendedHours * 3_600) / GB;
       items.push(
@@ -744,9 +804,12 @@ export function monthlyCost(input: CostInput): CostBreakdown {
       peakFactor,
       archiveFormat: archive.format,
       search: searchOn,
+      consumer: config.aggregator.consumer,
     },
     derived: {
       consumers,
+      pollingReaders: pollers,
+      aggregatorPropagationMs: propagationDelayMs(config.aggregator.consumer, efo ? 1 : pollers),
       shards,
       recordsPerBatch: records,
       batchesPerMonth,
@@ -774,10 +837,12 @@ export function withOverrides(
     search?: boolean;
     byTypeIndex?: boolean;
     aggregatesFile?: string;
+    consumer?: 'polling' | 'efo';
   },
 ): PipelineConfig {
   return {
     ...config,
+    aggregator: { ...config.aggregator, consumer: o.consumer ?? config.aggregator.consumer },
     stream: { ...config.stream, mode: o.mode ?? config.stream.mode },
     archive: { ...config.archive, format: o.archiveFormat ?? config.archive.format },
     search: { ...config.search, enabled: o.search ?? config.search.enabled },
@@ -822,4 +887,33 @@ export function peakCrossover(base: Omit<CostInput, 'mode' | 'peakFactor'>): num
     if (onDemand(f) < provisioned(f)) return f;
   }
   return undefined;
+}
+
+/** What enhanced fan-out changes for the aggregator at one rate: dollars a month, and milliseconds of delay. */
+export interface EfoComparison {
+  readonly rate: number;
+  readonly pollingUsd: number;
+  readonly efoUsd: number;
+  /** efoUsd - pollingUsd: the Kinesis charges EFO adds, less what fewer shared readers save. */
+  readonly premiumUsd: number;
+  readonly pollingPropagationMs: number;
+  readonly efoPropagationMs: number;
+}
+
+/** The same pipeline with the aggregator polling and reading through enhanced fan-out, at each rate. */
+export function compareConsumers(base: Omit<CostInput, 'rate'>, rates: readonly number[]): EfoComparison[] {
+  return rates.map((rate) => {
+    const cost = (consumer: 'polling' | 'efo'): CostBreakdown =>
+      monthlyCost({ ...base, rate, config: withOverrides(base.config, { consumer }) });
+    const polling = cost('polling');
+    const efo = cost('efo');
+    return {
+      rate,
+      pollingUsd: polling.totalUsd,
+      efoUsd: efo.totalUsd,
+      premiumUsd: efo.totalUsd - polling.totalUsd,
+      pollingPropagationMs: polling.derived.aggregatorPropagationMs,
+      efoPropagationMs: efo.derived.aggregatorPropagationMs,
+    };
+  });
 }

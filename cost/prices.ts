@@ -41,6 +41,18 @@ export const PRICES = {
     onDemandIngestGb: p(0.08, 'GB', KINESIS, 'on-demand, each record rounded up to 1 KB'),
     onDemandRetrievalGb: p(0.04, 'GB', KINESIS, 'on-demand, per shared-throughput consumer'),
     onDemandExtendedRetentionGbMonth: p(0.1, 'GB-month', KINESIS, 'on-demand, retention 24 h..7 days'),
+    // Enhanced fan-out: "Kinesis charges for each shard and, for enhanced fan-out, data read from the
+    // stream" (Lambda developer guide, "Using Lambda to process records from Amazon Kinesis Data
+    // Streams"). Provisioned streams bill each registered consumer per shard-hour plus its data; on-demand
+    // streams bill its data only, at their own rate.
+    efoConsumerShardHour: p(
+      0.015,
+      'consumer-shard-hour',
+      KINESIS,
+      'provisioned, enhanced fan-out, per consumer per shard',
+    ),
+    efoRetrievalGb: p(0.013, 'GB', KINESIS, 'provisioned, enhanced fan-out data retrieval'),
+    onDemandEfoRetrievalGb: p(0.05, 'GB', KINESIS, 'on-demand, enhanced fan-out data retrieval. UNSURE'),
   },
   lambda: {
     requests: p(0.2, 'million requests', LAMBDA),

@@ -67,7 +67,11 @@ describe('npm run cost', () => {
       b.items.reduce((t, i) => t + i.usd, 0),
       6,
     );
-    expect(b.derived.shards).toBe(2);
+    // 1 MiB/s read by the two Firehose deliveries fits one shard's shared 2 MiB/s: prod's aggregator
+    // reads through its enhanced fan-out consumer, outside that limit.
+    expect(b.input).toMatchObject({ consumer: 'efo' });
+    expect(b.derived.pollingReaders).toBe(2);
+    expect(b.derived.shards).toBe(1);
   });
 
   it('--search off and --archive-format parquet change the breakdown', () => {

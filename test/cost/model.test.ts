@@ -137,12 +137,13 @@ describe('monthly cost, hand-checked', () => {
     expect(find(b.items, 'extended retention')).toBeUndefined(); // dev keeps 24 h
   });
 
-  it('on-demand Kinesis: stream-hours, data in, data out for each of 3 consumers', () => {
+  it('on-demand Kinesis: stream-hours, data in, data out for each of 3 polling readers', () => {
     const b = monthlyCost(input({ mode: 'on-demand' }));
     const gb = (events * 1_024) / GB; // 250.63 GB
     expect(find(b.items, 'stream × 730 h')!.usd).toBeCloseTo(29.2, 9);
     expect(find(b.items, 'data in')!.usd).toBeCloseTo(gb * 0.08, 9);
-    expect(find(b.items, 'retrieved by 3 consumers')!.usd).toBeCloseTo(gb * 3 * 0.04, 9);
+    expect(find(b.items, 'retrieved by 3 polling readers')!.usd).toBeCloseTo(gb * 3 * 0.04, 9);
+    expect(find(b.items, 'enhanced fan-out')).toBeUndefined();
     expect(sum(b.items, 'Kinesis')).toBeCloseTo(29.2 + gb * 0.2, 9);
   });
 
@@ -300,7 +301,7 @@ describe('monthly cost, properties', () => {
       expect(off.totalUsd).toBeLessThan(on.totalUsd);
     }
     const off = monthlyCost(input({ mode: 'on-demand', config: withOverrides(PROFILES.dev, { search: false }) }));
-    expect(find(off.items, 'retrieved by 2 consumers')).toBeDefined();
+    expect(find(off.items, 'retrieved by 2 polling readers')).toBeDefined();
   });
 
   it('provisioned is cheaper at a steady rate; on-demand wins once peaks dwarf the average', () => {
