@@ -234,8 +234,8 @@ export class Aggregator extends Construct {
       // Exactly the Lambda guide's list for a mapping on a stream consumer ("Process Amazon Kinesis
       // Data Streams records with Lambda", services-kinesis-create): the stream actions above plus
       // kinesis:SubscribeToShard, which the Service Authorization Reference authorizes on the consumer
-      // ARN. AWSLambdaKinesisExecutionRole, the managed policy for this role, has no
-      // kinesis:DescribeStreamConsumer either (aws-cdk-lib's StreamConsumer.grantRead adds it).
+      // ARN. AWSLambdaKinesisExecutionRole, AWS's managed policy for a function that reads Kinesis, has
+      // no kinesis:DescribeStreamConsumer either (aws-cdk-lib's StreamConsumer.grantRead adds it).
       this.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['kinesis:SubscribeToShard'], resources: [props.consumer.streamConsumerArn] }),
       );
