@@ -3,9 +3,12 @@ import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
 import { readEvent } from '../shared/event-schema';
 import {
   type AggregatePlan,
+  type BatchInputs,
   type PlannedAggregate,
+  emptyInputs,
   isLate,
   measureStates,
+  readEventInputs,
   windowStart,
 } from '../shared/aggregate-plan';
 import type { EventFields } from '../shared/fields';
@@ -169,6 +172,8 @@ export interface ItemDelta {
   readonly group: readonly (string | null)[];
   /** Indices into the batch's events, in shard order. */
   readonly entries: readonly number[];
+  /** The measures' inputs of the batch's events, read by preAggregate; without them the fold reads the events. */
+  readonly inputs?: BatchInputs;
 }
 
 export interface PreAggregated {
@@ -183,6 +188,7 @@ interface Accumulator {
   readonly windowStartMs: number;
   readonly group: readonly (string | null)[];
   readonly entries: number[];
+  readonly inputs: BatchInputs;
 }
 
 /**
@@ -256,6 +262,22 @@ function slotOf(aggregate: PlannedAggregate, tree: GroupTree, e: DecodedEvent): 
   return slot;
 }
 
+interface Taking {
+  readonly aggregates: readonly number[];
+  readonly columns: readonly number[];
+}
+
+function takingOf(plan: AggregatePlan, type: string): Taking {
+  const aggregates: number[] = [];
+  const columns = new Set<number>();
+  plan.aggregates.forEach((aggregate, a) => {
+    if (!aggregate.matches(type)) return;
+    aggregates.push(a);
+    for (const c of aggregate.columns) columns.add(c);
+  });
+  return { aggregates, columns: [...columns] };
+}
+
 /**
  * The one pass: for every event, every declaration that takes its type, its group, then each window
  * size. One delta per stored item, so one write per item per batch rather than one per record. Deltas
@@ -266,18 +288,19 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
   const lateCounts = new Array<number>(aggregates.length).fill(0);
   const deltas: Accumulator[] = [];
   const trees = aggregates.map((): GroupTree => new Map());
-  // The aggregates that take a type, asked once per type in the batch rather than once per event.
-  const takers = new Map<string, number[]>();
+  const inputs = emptyInputs(plan, events.length);
+  // The aggregates that take a type and the inputs they read, asked once per type in the batch.
+  const takers = new Map<string, Taking>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     let taking = takers.get(e.type);
     if (taking === undefined) {
-      taking = [];
-      for (let a = 0; a < aggregates.length; a++) if (aggregates[a].matches(e.type)) taking.push(a);
+      taking = takingOf(plan, e.type);
       takers.set(e.type, taking);
     }
-    for (let t = 0; t < taking.length; t++) {
-      const a = taking[t];
+    readEventInputs(plan, inputs, taking.columns, e, i);
+    for (let t = 0; t < taking.aggregates.length; t++) {
+      const a = taking.aggregates[t];
       const aggregate = aggregates[a];
       const widths = aggregate.windowsMs;
       let slot: GroupSlot | undefined;
@@ -292,7 +315,7 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
         if (slot === undefined) slot = slotOf(aggregate, trees[a], e);
         const acc = slot.item(w, start);
         if (acc === undefined) {
-          const created = { aggregate, window: w, windowStartMs: start, group: slot.group, entries: [i] };
+          const created = { aggregate, window: w, windowStartMs: start, group: slot.group, entries: [i], inputs };
           slot.add(w, created);
           deltas.push(created);
         } else {
@@ -316,7 +339,7 @@ export function deltaStates(
   events: readonly DecodedEvent[],
   into?: ReadonlyMap<string, unknown>,
 ): Map<string, unknown> {
-  return measureStates(delta.aggregate, events, delta.entries, into);
+  return measureStates(delta.aggregate, events, delta.entries, into, delta.inputs);
 }
 
 /**

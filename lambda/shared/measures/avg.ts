@@ -20,6 +20,17 @@ export const avg: MeasureKind<AvgState> = {
     s.n++;
     return s;
   },
+  fold: (s, column, indices) => {
+    const values = column as Float64Array;
+    for (let k = 0; k < indices.length; k++) {
+      const v = values[indices[k]];
+      if (v === v) {
+        addCompensated(s, v);
+        s.n++;
+      }
+    }
+    return s;
+  },
   merge: (a, b) => {
     sum.merge(a, b);
     a.n += b.n;

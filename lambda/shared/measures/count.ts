@@ -7,6 +7,7 @@ export const count: MeasureKind<number> = {
   input: 'none',
   create: () => 0,
   add: (n) => n + 1,
+  fold: (n, _column, indices) => n + indices.length,
   merge: (a, b) => a + b,
   store: (name, n) => ({ [name]: { N: String(n) } }),
   load: (name, item) => storedNumber(item, name),

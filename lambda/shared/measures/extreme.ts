@@ -12,6 +12,14 @@ function extreme(op: 'min' | 'max'): MeasureKind<number | undefined> {
     input: 'number',
     create: () => undefined,
     add: (s, v) => pick(s, v as number),
+    fold: (s, column, indices) => {
+      const values = column as Float64Array;
+      for (let k = 0; k < indices.length; k++) {
+        const v = values[indices[k]];
+        if (v === v) s = pick(s, v);
+      }
+      return s;
+    },
     merge: pick,
     store: (name, s) => (s === undefined ? {} : { [name]: { N: String(s) } }),
     load: (name, item) => storedNumber(item, name),

@@ -4,6 +4,12 @@ import type { MeasureDeclaration, MeasureOp } from '../declarations';
 /** What a measure takes from each event: a number, a string, or nothing (`count`). */
 export type MeasureInput = 'number' | 'string' | 'none';
 
+/**
+ * A batch's inputs of one field, by event index: numbers with NaN where an event does not count,
+ * or strings with undefined there (aggregate-plan.ts `BatchInputs`).
+ */
+export type InputColumn = Float64Array | readonly (string | undefined)[];
+
 /** An additive change an exact measure makes with UpdateItem, so no read is needed. */
 export interface ExactUpdate {
   /** Attributes to ADD to. */
@@ -31,6 +37,11 @@ export interface MeasureKind<S> {
   create(declaration: MeasureDeclaration): S;
   /** Folds one event's input in; `count` gets undefined. */
   add(state: S, input: number | string | undefined): S;
+  /**
+   * Folds the inputs at `indices`, in that order, exactly as `add` would one by one, skipping
+   * those that do not count; `count` gets no column. One call per item rather than one per event.
+   */
+  fold(state: S, column: InputColumn | undefined, indices: readonly number[]): S;
   /** Merges `other` into `state` and returns the result. */
   merge(state: S, other: S): S;
   /** The stored attributes of a state; every attribute name starts with the measure's name. */

@@ -25,6 +25,15 @@ export function sketchKind<S extends Sketch<V>, V extends number | string>(spec:
       s.add(v as V);
       return s;
     },
+    fold: (s, column, indices) => {
+      const values = column as ArrayLike<V | undefined>;
+      for (let k = 0; k < indices.length; k++) {
+        const v = values[indices[k]];
+        // Neither undefined (a string that is absent) nor NaN (a number that is) counts.
+        if (v !== undefined && v === v) s.add(v);
+      }
+      return s;
+    },
     merge: (a, b) => {
       a.merge(b);
       return a;

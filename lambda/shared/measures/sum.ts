@@ -31,6 +31,14 @@ export const sum: MeasureKind<SumState> = {
     addCompensated(s, v as number);
     return s;
   },
+  fold: (s, column, indices) => {
+    const values = column as Float64Array;
+    for (let k = 0; k < indices.length; k++) {
+      const v = values[indices[k]];
+      if (v === v) addCompensated(s, v);
+    }
+    return s;
+  },
   merge: (a, b) => {
     addCompensated(a, b.sum);
     addCompensated(a, b.compensation);

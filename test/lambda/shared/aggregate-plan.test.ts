@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { isLate, measureStates, planAggregates, windowStart } from '../../../lambda/shared/aggregate-plan';
+import {
+  emptyInputs,
+  isLate,
+  measureStates,
+  planAggregates,
+  readEventInputs,
+  windowStart,
+} from '../../../lambda/shared/aggregate-plan';
 import { parseDeclarations } from '../../../lambda/shared/declarations';
 import type { EventFields } from '../../../lambda/shared/fields';
 import { MEASURES } from '../../../lambda/shared/measures';
+import { mulberry32 } from './sketches/random';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -128,6 +136,62 @@ describe('measureStates', () => {
     expect(MEASURES.count.answer(states.get('n'))).toBe(0);
     expect(MEASURES.sum.answer(states.get('total'))).toBe(0);
     expect(MEASURES.distinct.answer(states.get('users'))).toBe(0);
+  });
+
+  it('folds the batch columns exactly as it folds the events, for every op, into stored states too', () => {
+    const plan = planAggregates(
+      parseDeclarations({
+        version: 2,
+        aggregates: [
+          {
+            name: 'every_op',
+            types: ['*'],
+            windows: ['1m'],
+            measures: {
+              n: { op: 'count' },
+              total: { op: 'sum', of: 'attributes.x' },
+              low: { op: 'min', of: 'value' },
+              high: { op: 'max', of: 'attributes.x' },
+              mean: { op: 'avg', of: 'attributes.x' },
+              users: { op: 'distinct', of: 'attributes.u' },
+              spread: { op: 'quantiles', of: 'attributes.x' },
+              top: { op: 'topK', of: 'attributes.u', k: 3 },
+            },
+          },
+        ],
+      }),
+      3600,
+    );
+    const [aggregate] = plan.aggregates;
+    const random = mulberry32(3);
+    const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)];
+    // Inputs that count and inputs that do not: out of range, wrong type, absent.
+    const xs = [1.5, -2, 0, -0, 1e15, 1e16, 1e-101, 'slow', true, null, undefined, [3], 7e-7];
+    const us = ['a', 'b', 'c', 'd', 'e', 'é', 12, false, null, undefined, {}, 'x'.repeat(300)];
+    const events: EventFields[] = Array.from({ length: 2_000 }, (_, i) => ({
+      type: 't',
+      key: `k${i}`,
+      value: pick([1, -3.25, 0, 8]),
+      ...(random() < 0.1 ? {} : { attributes: { x: pick(xs), u: pick(us) } }),
+    }));
+    const inputs = emptyInputs(plan, events.length);
+    events.forEach((e, row) => readEventInputs(plan, inputs, aggregate.columns, e, row));
+    const indices = events.map((_, i) => i).filter(() => random() < 0.6);
+    const stored = (states: Map<string, unknown>) =>
+      aggregate.measures.map((m) => {
+        const item = m.kind.store(m.name, states.get(m.name));
+        return Object.fromEntries(
+          Object.entries(item).map(([k, v]) => [k, v.B ? Buffer.from(v.B).toString('hex') : v]),
+        );
+      });
+    expect(stored(measureStates(aggregate, events, indices, undefined, inputs))).toEqual(
+      stored(measureStates(aggregate, events, indices)),
+    );
+    const half = indices.slice(0, 500);
+    const rest = indices.slice(500);
+    expect(
+      stored(measureStates(aggregate, events, rest, measureStates(aggregate, events, half, undefined, inputs), inputs)),
+    ).toEqual(stored(measureStates(aggregate, events, rest, measureStates(aggregate, events, half))));
   });
 
   it('never shares a state between calls', () => {
