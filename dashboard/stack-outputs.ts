@@ -12,6 +12,8 @@ export interface StackResources {
   readonly byTypeIndex: boolean;
   /** Absent on stacks deployed before the output existed. */
   readonly failureQueueUrl?: string;
+  /** The ingest stream (`npm run redrive` tidies its shards' failure registries). */
+  readonly streamName?: string;
 }
 
 /** The table and bucket of a deployed stack, from its outputs: nothing to copy by hand. */
@@ -34,5 +36,6 @@ export async function resolveStack(
     deadLetterBucket: need('DeadLetterBucketName'),
     byTypeIndex: outputs.get('ByTypeIndex') === 'true',
     ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
+    ...(outputs.get('StreamName') === undefined ? {} : { streamName: outputs.get('StreamName') }),
   };
 }
