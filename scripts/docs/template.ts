@@ -23,6 +23,7 @@ const PSEUDO: Readonly<Record<string, string>> = {
 export function renderValue(value: unknown): string {
   if (typeof value === 'string' || typeof value === 'number') return String(value);
   if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map(renderValue).join(', ');
   const v = value as Record<string, unknown>;
   if (typeof v.Ref === 'string') return PSEUDO[v.Ref] ?? shortId(v.Ref);
   if (Array.isArray(v['Fn::GetAtt'])) {
