@@ -116,8 +116,19 @@ function parseCanonicalUtc(text: string): number | undefined {
   if (!(year >= 0 && month >= 0 && day >= 0 && hour >= 0 && minute >= 0 && second >= 0)) return NOT_CANONICAL;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const date = year * 10_000 + month * 100 + day;
+  if (date !== lastDate) {
+    lastDate = date;
+    lastDateMs = Date.UTC(year, month - 1, day);
+  }
+  // What Date.UTC(year, month - 1, day, hour, minute, second, millis) returns: whole milliseconds add exactly.
+  return lastDateMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
 }
+
+// The date of the last canonical time read, and its midnight: a batch's events nearly all share one
+// date, and Date.UTC is a call into the runtime.
+let lastDate = NaN;
+let lastDateMs = 0;
 
 function parseIsoByPattern(text: string): number | undefined {
   const m = ISO_8601.exec(text);

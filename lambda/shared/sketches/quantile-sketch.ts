@@ -9,7 +9,7 @@ const DEFAULT_RELATIVE_ACCURACY = 0.01;
 // Declarations use a handful of accuracies; decoded items could bring any, so the cache is bounded.
 const MAPPINGS_KEPT = 64;
 const FIRST_BINS = 32;
-const NO_COUNTS = new Float64Array(0);
+const NO_COUNTS: number[] = [];
 
 const mappings = new Map<number, Mapping>();
 
@@ -55,10 +55,8 @@ class Bins {
     const span = high - low + 1;
     const length = Math.max(FIRST_BINS, 2 * span);
     const offset = low - ((length - span) >> 1);
-    const counts = new Float64Array(length);
-    if (this.total > 0) {
-      counts.set(this.counts.subarray(this.minKey - this.offset, this.maxKey - this.offset + 1), this.minKey - offset);
-    }
+    const counts = new Array<number>(length).fill(0);
+    for (let key = this.minKey; key <= this.maxKey; key++) counts[key - offset] = this.counts[key - this.offset];
     this.counts = counts;
     this.offset = offset;
   }
