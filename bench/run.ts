@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { format as prettierFormat, resolveConfig } from 'prettier';
 import { benchAggregateWrites } from './aggregate-writes.bench';
+import { benchBackfill } from './backfill.bench';
 import { batchDurationResults, measureBatchDurations } from './aggregator-batch.bench';
 import { benchAggregatorBundle } from './aggregator-bundle.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
@@ -10,6 +11,7 @@ import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
 import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
 import { formatReadmeTable, measuredFrom } from '../cost/cli';
+import { type Command, parseCommandLine, parseFlags } from '../cli/flags';
 import { blockMarkers, formatMarkdown, replaceBetween } from '../scripts/docs/blocks';
 
 const ROOT = join(__dirname, '..');
@@ -19,6 +21,16 @@ const README_FILE = join(ROOT, 'README.md');
 const HEADLINE = { start: '<!-- bench:headline:start -->', end: '<!-- bench:headline:end -->' };
 const COST_FILE = join(ROOT, 'docs', 'cost.md');
 const COST_TABLE = blockMarkers('cost');
+
+const BENCH: Command = {
+  run: 'npm run bench --',
+  about:
+    `Runs every benchmark, several minutes, best on a quiet machine, and writes ${relative(ROOT, RESULTS_FILE)} ` +
+    `(which npm run cost reads), ${relative(ROOT, REPORT_FILE)}, the headline in ${relative(ROOT, README_FILE)} ` +
+    `and the cost table in ${relative(ROOT, COST_FILE)}.`,
+  flags: {},
+  notes: ['Exit 1 when a benchmark misses its target.'],
+};
 
 function slug(text: string): string {
   return text
@@ -172,6 +184,7 @@ async function main(): Promise<void> {
   const batchPoints = await measureBatchDurations();
   groups.push(['bench/aggregator-batch.bench.ts', batchDurationResults(batchPoints)]);
   groups.push(['bench/local-pipeline.bench.ts', await benchLocalPipeline()]);
+  groups.push(['bench/backfill.bench.ts', await benchBackfill()]);
 
   const results: StoredResult[] = groups.flatMap(([file, rs]) =>
     rs.map((r) => ({ id: r.id ?? `${slug(file.replace(/^bench\/|\.bench\.ts$/g, ''))}.${slug(r.name)}`, file, ...r })),
@@ -223,7 +236,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+const parsed = parseCommandLine(BENCH, process.argv.slice(2), (argv) => parseFlags(argv, BENCH.flags));
+if ('options' in parsed) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+} else {
+  process.exitCode = parsed.exitCode;
+}

@@ -134,3 +134,13 @@ export function explainFailure(error: unknown, context: FailureContext): string 
       return `${flag}${context.resource} at ${at} refused the request (${detail(e)}).`;
   }
 }
+
+/** Runs `call`; an error no retry fixes comes out in words, as explainFailure gives them. */
+export async function explained<T>(call: () => Promise<T>, context: FailureContext): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const words = explainFailure(error, context);
+    throw words === undefined ? error : new Error(words, { cause: error });
+  }
+}

@@ -107,7 +107,9 @@ export function usage(command: Command): string {
     }
   }
   const forms = command.synopsis === undefined || command.synopsis.length === 0 ? [''] : command.synopsis;
-  const lines = forms.map((form, i) => `${i === 0 ? 'Usage:' : '      '} ${command.run} ${form} [options]`);
+  const lines = forms.map((form, i) =>
+    [i === 0 ? 'Usage:' : '      ', command.run, form, '[options]'].filter((part) => part !== '').join(' '),
+  );
   if (command.about !== undefined) lines.push('', command.about);
   const shown = flags.filter(([, f]) => f.hidden !== true);
   const width = Math.max(...shown.map(([name, f]) => left(name, f).length)) + 2;

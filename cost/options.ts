@@ -1,4 +1,4 @@
-import { UsageError, parseFlags } from '../loadgen/options';
+import { type Command, UsageError, parseFlags, usage } from '../cli/flags';
 import { STAGES, type Stage } from '../lib/config';
 import { ASSUMPTIONS, type StreamMode } from './model';
 
@@ -28,27 +28,77 @@ export interface CostOptions {
 // One error type and one flag parser for every command-line tool of the repository.
 export { UsageError };
 
-export const USAGE = `Usage: npm run cost -- --rate N --size BYTES [--stage dev|prod] [--mode on-demand|provisioned]
-  [--keys N] [--peak-factor X] [--archive-format gzip|parquet] [--search on|off] [--batch-ms MS]
-  [--by-type-index on|off] [--aggregates PATH] [--results FILE] [--json]
-       npm run cost -- --table [--keys N] [--aggregates PATH] [--results FILE]
+export const COST: Command = {
+  run: 'npm run cost --',
+  synopsis: ['--rate N --size BYTES', '--table'],
+  about:
+    "Estimates the pipeline's monthly AWS cost from a rate and an event size, with the batch durations and item sizes npm run bench measured.",
+  flags: {
+    rate: { type: 'string', value: 'N', help: 'average events per second (required, but for --table)' },
+    size: {
+      type: 'string',
+      value: 'BYTES',
+      help: 'bytes per event, one Kinesis record each (required, but for --table)',
+    },
+    stage: { type: 'string', value: STAGES.join('|'), help: 'the profile in lib/config.ts', default: 'dev' },
+    mode: {
+      type: 'string',
+      value: 'on-demand|provisioned',
+      help: 'stream capacity mode',
+      defaultText: "the profile's stream.mode",
+    },
+    keys: {
+      type: 'string',
+      value: 'N',
+      help: 'distinct (type, key) pairs, assumed uniform',
+      default: `${ASSUMPTIONS.defaultKeys}`,
+    },
+    'peak-factor': {
+      type: 'string',
+      value: 'X',
+      help: 'peak rate over the average; provisioned shards are sized for the peak',
+      default: '1',
+    },
+    'archive-format': {
+      type: 'string',
+      value: 'gzip|parquet',
+      help: 'archive format',
+      defaultText: "the profile's archive.format",
+    },
+    search: {
+      type: 'string',
+      value: 'on|off',
+      help: 'the OpenSearch leg on or off',
+      defaultText: "the profile's search.enabled",
+    },
+    'batch-ms': {
+      type: 'string',
+      value: 'MS',
+      help: 'aggregator duration per batch, replacing the one measured by npm run bench',
+    },
+    'by-type-index': {
+      type: 'string',
+      value: 'on|off',
+      help: 'the optional byType index on by_key items',
+      defaultText: "the profile's aggregates.byTypeIndex, off",
+    },
+    aggregates: {
+      type: 'string',
+      value: 'PATH',
+      help: 'the declared aggregates to bill',
+      defaultText: "the profile's aggregates.file, aggregates.json",
+    },
+    results: { type: 'string', value: 'FILE', help: 'benchmark results to read', defaultText: 'bench/results.json' },
+    json: { type: 'boolean', help: 'print the breakdown as JSON' },
+    table: {
+      type: 'boolean',
+      help: "print the README's table: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles",
+    },
+  },
+  notes: ['Prices: us-east-1 list prices in cost/prices.ts (dated there). A month is 730 hours.'],
+};
 
-  --rate            average events per second (required)
-  --size            bytes per event, one Kinesis record each (required)
-  --stage           the profile in lib/config.ts (default dev)
-  --mode            stream capacity mode (default: the profile's stream.mode)
-  --keys            distinct (type, key) pairs, assumed uniform (default ${ASSUMPTIONS.defaultKeys})
-  --peak-factor     peak rate over the average; provisioned shards are sized for the peak (default 1)
-  --archive-format  archive format (default: the profile's archive.format)
-  --search          the OpenSearch leg on or off (default: the profile's search.enabled)
-  --batch-ms        aggregator duration per batch, replacing the one measured by npm run bench
-  --by-type-index   the optional byType index on by_key items (default: the profile's aggregates.byTypeIndex, off)
-  --aggregates      the declared aggregates to bill (default: the profile's aggregates.file, aggregates.json)
-  --results         benchmark results to read (default bench/results.json)
-  --json            print the breakdown as JSON
-  --table           print the README's table: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles
-
-Prices: us-east-1 list prices in cost/prices.ts (dated there). A month is 730 hours.`;
+export const USAGE = usage(COST);
 
 function positive(flag: string, raw: string | undefined, integer: boolean, min = 0): number | undefined {
   if (raw === undefined) return undefined;
@@ -75,23 +125,7 @@ function choice<T extends string>(flag: string, raw: string | undefined, allowed
 }
 
 export function parseOptions(argv: readonly string[]): CostOptions {
-  const values = parseFlags(argv, {
-    rate: { type: 'string' },
-    size: { type: 'string' },
-    stage: { type: 'string' },
-    mode: { type: 'string' },
-    keys: { type: 'string' },
-    'peak-factor': { type: 'string' },
-    'archive-format': { type: 'string' },
-    search: { type: 'string' },
-    'batch-ms': { type: 'string' },
-    'by-type-index': { type: 'string' },
-    aggregates: { type: 'string' },
-    results: { type: 'string' },
-    json: { type: 'boolean' },
-    table: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const values = parseFlags(argv, COST.flags);
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const help = values.help === true;
   const table = values.table === true;
@@ -115,10 +149,10 @@ export function parseOptions(argv: readonly string[]): CostOptions {
     table,
     rate,
     sizeBytes,
-    stage: choice('stage', str('stage'), STAGES) ?? 'dev',
+    stage: choice('stage', str('stage'), STAGES)!,
     mode: choice('mode', str('mode'), ['on-demand', 'provisioned'] as const),
-    keys: positive('keys', str('keys'), true) ?? ASSUMPTIONS.defaultKeys,
-    peakFactor: positive('peak-factor', str('peak-factor'), false, 1) ?? 1,
+    keys: positive('keys', str('keys'), true)!,
+    peakFactor: positive('peak-factor', str('peak-factor'), false, 1)!,
     archiveFormat: choice('archive-format', str('archive-format'), ['gzip', 'parquet'] as const),
     search: searchRaw === undefined ? undefined : searchRaw === 'on',
     batchMs: positive('batch-ms', str('batch-ms'), false),

@@ -1,7 +1,7 @@
 import { STREAM_NAME_PATTERN } from '../lambda/shared/constants';
 import { DeclarationError } from '../lambda/shared/declarations';
 import { aggregatesFileOption, loadDeclarationsFile } from '../lambda/shared/declarations-file';
-import { parseArgs } from 'node:util';
+import { type Command, type Flag, UsageError, parseCommandLine, parseFlags } from '../cli/flags';
 import { AggregatesReader } from '../dashboard/aggregates-reader';
 import { startDashboardServer } from '../dashboard/server';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
@@ -9,10 +9,6 @@ import { LOCAL_NAMES, startLocalPipeline } from './pipeline';
 import { DEFAULT_KEYS, SCENARIOS, type ScenarioName } from '../loadgen/scenarios';
 import { runLoad } from '../loadgen/run';
 import { kinesisClient } from '../loadgen/kinesis-client';
-
-export const USAGE = `Usage: npm start -- [--no-load] [--port 3000] [--kinesis-port 4567] [--dynamodb-port 4568] [--s3-port 4569]
-  [--stream-name events] [--data-dir DIR] [--rate 50] [--scenario clickstream|iot|logs] [--poison 0.01]
-  [--archive-buffer-seconds 10] [--aggregates aggregates.json] [--fault-rate 0]`;
 
 export interface StartOptions {
   readonly load: boolean;
@@ -36,13 +32,41 @@ export interface StartOptions {
  * The flags that say where local mode's emulators and state are, with `npm start`'s defaults: the
  * tools that work on a running local mode (backfill, redrive) take the same ones.
  */
+export const LOCAL_MODE_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569 } as const;
+
+// Shown defaults only (defaultText): a tool that takes these flags may need to know whether one was given.
 export const LOCAL_MODE_FLAGS = {
-  'kinesis-port': { type: 'string' },
-  'dynamodb-port': { type: 'string' },
-  's3-port': { type: 'string' },
-  'data-dir': { type: 'string' },
-  aggregates: { type: 'string' },
-} as const;
+  'kinesis-port': {
+    type: 'string',
+    value: 'PORT',
+    help: 'Kinesis emulator (kinesalite) port',
+    defaultText: `${LOCAL_MODE_PORTS.kinesis}`,
+  },
+  'dynamodb-port': {
+    type: 'string',
+    value: 'PORT',
+    help: 'DynamoDB emulator (dynalite) port',
+    defaultText: `${LOCAL_MODE_PORTS.dynamodb}`,
+  },
+  's3-port': {
+    type: 'string',
+    value: 'PORT',
+    help: 'S3 emulator (s3rver) port',
+    defaultText: `${LOCAL_MODE_PORTS.s3}`,
+  },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: "keep the emulators' state in this folder, across runs",
+    defaultText: 'in memory and a temporary folder, gone on exit',
+  },
+  aggregates: {
+    type: 'string',
+    value: 'PATH',
+    help: 'the declared aggregates',
+    defaultText: "the repository's aggregates.json",
+  },
+} as const satisfies Record<string, Flag>;
 
 export interface LocalModeEndpoints {
   readonly kinesisPort: number;
@@ -55,65 +79,93 @@ export interface LocalModeEndpoints {
 export function localModeEndpoints(values: Readonly<Record<string, unknown>>): LocalModeEndpoints {
   const text = (name: string): string | undefined => values[name] as string | undefined;
   return {
-    kinesisPort: port('kinesis-port', text('kinesis-port'), 4567),
-    dynamodbPort: port('dynamodb-port', text('dynamodb-port'), 4568),
-    s3Port: port('s3-port', text('s3-port'), 4569),
+    kinesisPort: port('kinesis-port', text('kinesis-port') ?? `${LOCAL_MODE_PORTS.kinesis}`),
+    dynamodbPort: port('dynamodb-port', text('dynamodb-port') ?? `${LOCAL_MODE_PORTS.dynamodb}`),
+    s3Port: port('s3-port', text('s3-port') ?? `${LOCAL_MODE_PORTS.s3}`),
     ...(text('data-dir') === undefined ? {} : { dataDir: text('data-dir') }),
   };
 }
 
-function port(flag: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
+function port(flag: string, raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535)
-    throw new Error(`--${flag}: expected a port from 0 to 65535, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new UsageError(`--${flag}: expected a port from 0 to 65535, got "${raw}"`);
   return n;
 }
 
-export function parseStartOptions(argv: readonly string[]): StartOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    allowNegative: true,
-    options: {
-      load: { type: 'boolean', default: true },
-      port: { type: 'string' },
-      ...LOCAL_MODE_FLAGS,
-      'stream-name': { type: 'string' },
-      rate: { type: 'string' },
-      scenario: { type: 'string' },
-      poison: { type: 'string' },
-      'archive-buffer-seconds': { type: 'string' },
-      'fault-rate': { type: 'string' },
+export const START: Command = {
+  run: 'npm start --',
+  about:
+    'Runs the whole pipeline on this machine: Kinesis, DynamoDB and S3 emulators on 127.0.0.1, the real aggregator, ' +
+    'the archive writer, a load generator and the dashboard. The OpenSearch sink runs only when deployed.',
+  flags: {
+    load: {
+      type: 'boolean',
+      negatable: true,
+      default: true,
+      help: 'run the built-in load generator (--no-load: only what you send)',
     },
-  });
-  const streamName = values['stream-name'] ?? 'events';
+    port: { type: 'string', value: 'PORT', help: 'dashboard port, on localhost', default: '3000' },
+    ...LOCAL_MODE_FLAGS,
+    'stream-name': { type: 'string', value: 'NAME', help: 'the Kinesis stream', default: 'events' },
+    rate: { type: 'string', value: 'N', help: "the built-in load generator's events per second", default: '50' },
+    scenario: {
+      type: 'string',
+      value: 'NAME',
+      help: `the built-in load generator's scenario: ${SCENARIOS.join(', ')}`,
+      default: 'clickstream',
+    },
+    poison: {
+      type: 'string',
+      value: 'RATE',
+      help: 'share of its records that break the event contract, 0..1',
+      default: '0.01',
+    },
+    'archive-buffer-seconds': {
+      type: 'string',
+      value: 'S',
+      help: "the archive writer's buffer interval in seconds, up to 900",
+      default: '10',
+    },
+    'fault-rate': {
+      type: 'string',
+      value: 'RATE',
+      help: "share of the aggregator's DynamoDB writes that fail, 0..1 (POST /api/local/faults changes it)",
+      default: '0',
+    },
+  },
+  notes: ['It prints its endpoints and resource names, and stops cleanly on Ctrl-C. Exit 2 on a usage error.'],
+};
+
+export function parseStartOptions(argv: readonly string[]): StartOptions {
+  const values = parseFlags(argv, START.flags);
+  const text = (name: string): string => values[name] as string;
+  const streamName = text('stream-name');
   if (!STREAM_NAME_PATTERN.test(streamName))
-    throw new Error(`--stream-name: "${streamName}" is not a valid stream name`);
-  const rate = values.rate === undefined ? 50 : Number(values.rate);
-  if (!(rate > 0)) throw new Error(`--rate: expected a positive number, got "${values.rate}"`);
-  const scenario = values.scenario ?? 'clickstream';
+    throw new UsageError(`--stream-name: "${streamName}" is not a valid stream name`);
+  const rate = Number(text('rate'));
+  if (!(rate > 0)) throw new UsageError(`--rate: expected a positive number, got "${text('rate')}"`);
+  const scenario = text('scenario');
   if (!(SCENARIOS as readonly string[]).includes(scenario))
-    throw new Error(`--scenario: must be one of ${SCENARIOS.join(', ')}`);
-  const poison = values.poison === undefined ? 0.01 : Number(values.poison);
-  if (!(poison >= 0 && poison <= 1)) throw new Error(`--poison: expected a share from 0 to 1, got "${values.poison}"`);
-  const archiveBufferSeconds =
-    values['archive-buffer-seconds'] === undefined ? 10 : Number(values['archive-buffer-seconds']);
+    throw new UsageError(`--scenario: must be one of ${SCENARIOS.join(', ')}`);
+  const poison = Number(text('poison'));
+  if (!(poison >= 0 && poison <= 1))
+    throw new UsageError(`--poison: expected a share from 0 to 1, got "${text('poison')}"`);
+  const archiveBufferSeconds = Number(text('archive-buffer-seconds'));
   if (!(archiveBufferSeconds > 0 && archiveBufferSeconds <= 900)) {
-    throw new Error(
-      `--archive-buffer-seconds: expected a number of seconds from 0 to 900, got "${values['archive-buffer-seconds']}"`,
+    throw new UsageError(
+      `--archive-buffer-seconds: expected a number of seconds from 0 to 900, got "${text('archive-buffer-seconds')}"`,
     );
   }
-  const faultRate = values['fault-rate'] === undefined ? 0 : Number(values['fault-rate']);
+  const faultRate = Number(text('fault-rate'));
   if (!(faultRate >= 0 && faultRate <= 1)) {
-    throw new Error(`--fault-rate: expected a share from 0 to 1, got "${values['fault-rate']}"`);
+    throw new UsageError(`--fault-rate: expected a share from 0 to 1, got "${text('fault-rate')}"`);
   }
-  const aggregatesFile = aggregatesFileOption(values.aggregates);
+  const aggregatesFile = aggregatesFileOption(values.aggregates as string | undefined);
   try {
     loadDeclarationsFile(aggregatesFile);
   } catch (error) {
-    if (error instanceof DeclarationError) throw new Error(`--aggregates: ${error.message}`);
+    if (error instanceof DeclarationError) throw new UsageError(`--aggregates: ${error.message}`);
     throw error;
   }
   return {
@@ -121,7 +173,7 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     aggregatesFile,
     faultRate,
     archiveBufferSeconds,
-    port: port('port', values.port, 3000),
+    port: port('port', text('port')),
     ...localModeEndpoints(values),
     streamName,
     rate,
@@ -131,14 +183,12 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  let options: StartOptions;
-  try {
-    options = parseStartOptions(argv);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
+  const parsed = parseCommandLine(START, argv, parseStartOptions);
+  if (!('options' in parsed)) {
+    process.exitCode = parsed.exitCode;
     return;
   }
+  const { options } = parsed;
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
   const pipeline = await startLocalPipeline({
     streamName: options.streamName,

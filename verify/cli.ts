@@ -5,8 +5,10 @@ import { resolveStack } from '../dashboard/stack-outputs';
 import { AggregatesReader } from '../dashboard/aggregates-reader';
 import { type Declarations, findAggregate } from '../lambda/shared/declarations';
 import { aggregatesFileOption } from '../lambda/shared/declarations-file';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/credentials';
-import { UsageError, aggregatesOption, parseDuration, parseFlags } from '../loadgen/options';
+import { explained } from '../cli/aws-errors';
+import { type Command, UsageError, parseCommandLine, parseFlags, usage } from '../cli/flags';
+import { endpointConfig } from '../local/credentials';
+import { aggregatesOption, parseDuration } from '../loadgen/options';
 import {
   type Comparison,
   type Expectation,
@@ -19,19 +21,47 @@ import {
   rangeKey,
 } from './compare';
 
-export const USAGE = `Usage: npm run verify -- --expect FILE (--stack NAME | --table NAME [--endpoint URL])
-  [--aggregates PATH] [--region R] [--profile P] [--wait 60s] [--json] [--help]
+export const VERIFY: Command = {
+  run: 'npm run verify --',
+  synopsis: ['--expect FILE (--stack NAME | --table NAME [--endpoint URL])'],
+  about: "Checks that the aggregates table holds exactly what a load generator run's --expect file says it should.",
+  flags: {
+    expect: {
+      type: 'string',
+      value: 'FILE',
+      help: 'the file the load generator wrote with --expect (version 2, or a version 1 file of by_key)',
+    },
+    stack: { type: 'string', value: 'NAME', help: 'a deployed stack: its AggregatesTableName output is read' },
+    table: {
+      type: 'string',
+      value: 'NAME',
+      help: 'the aggregates table by name (local mode: aggregates, with --endpoint)',
+    },
+    endpoint: {
+      type: 'string',
+      value: 'URL',
+      help: "a DynamoDB endpoint, e.g. local mode's http://127.0.0.1:4568; on 127.0.0.1 or localhost it uses the emulators' credentials",
+    },
+    aggregates: {
+      type: 'string',
+      value: 'PATH',
+      help: 'the declarations the table was written with',
+      defaultText: "the repository's aggregates.json",
+    },
+    region: { type: 'string', value: 'R', help: 'AWS region', defaultText: "the SDK's: AWS_REGION, or the profile's" },
+    profile: { type: 'string', value: 'P', help: "AWS profile, as the AWS CLI's --profile" },
+    wait: {
+      type: 'string',
+      value: 'TIME',
+      help: 'keep reading until everything matches or this long has passed',
+      default: '60s',
+    },
+    json: { type: 'boolean', help: 'print the result as JSON' },
+  },
+  notes: ['Exit 0 when every expected item matches, 1 on any mismatch, 2 on a usage error.'],
+};
 
-  --expect      the file the load generator wrote with --expect (version 2, or a version 1 file of by_key)
-  --stack       a deployed stack: its AggregatesTableName output is read
-  --table       the aggregates table by name (local mode: aggregates, with --endpoint)
-  --endpoint    a DynamoDB endpoint, e.g. local mode's http://127.0.0.1:4568
-  --aggregates  the declarations the table was written with (default: the repository's aggregates.json)
-  --wait        keep reading until everything matches or this long has passed (default 60s)
-  --json        print the result as JSON
-  --help        print this and exit
-
-Exit 0 when every expected item matches, 1 on any mismatch, 2 on a usage error.`;
+export const USAGE = usage(VERIFY);
 
 /** Mismatches listed in text; JSON lists more, and always says how many there were. */
 const SHOWN = 20;
@@ -51,18 +81,7 @@ export interface VerifyOptions {
 }
 
 export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
-  const values = parseFlags(argv, {
-    expect: { type: 'string' },
-    stack: { type: 'string' },
-    table: { type: 'string' },
-    endpoint: { type: 'string' },
-    aggregates: { type: 'string' },
-    region: { type: 'string' },
-    profile: { type: 'string' },
-    wait: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
+  const values = parseFlags(argv, VERIFY.flags);
   const text = (name: string): string | undefined => {
     const v = values[name];
     if (v === '') throw new UsageError(`--${name}: must not be empty`);
@@ -82,14 +101,12 @@ export function parseVerifyOptions(argv: readonly string[]): VerifyOptions {
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw new UsageError(`--endpoint: expected a URL such as http://127.0.0.1:4568, got "${endpoint}"`);
   }
-  let waitMs = 60_000;
-  const wait = text('wait');
-  if (wait !== undefined) {
-    try {
-      waitMs = /^0+(ms|s|m|h)?$/.test(wait) ? 0 : parseDuration(wait);
-    } catch {
-      throw new UsageError(`--wait: expected a duration such as 0s, 30s or 2m, got "${wait}"`);
-    }
+  const wait = text('wait')!;
+  let waitMs: number;
+  try {
+    waitMs = /^0+(ms|s|m|h)?$/.test(wait) ? 0 : parseDuration(wait);
+  } catch {
+    throw new UsageError(`--wait: expected a duration such as 0s, 30s or 2m, got "${wait}"`);
   }
   const aggregates = text('aggregates');
   const declarations = aggregatesOption(aggregates);
@@ -156,38 +173,45 @@ export async function main(
   out: Output = process.stdout,
   err: Output = process.stderr,
 ): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  let options: VerifyOptions;
-  let expect: Expectation;
-  try {
-    options = parseVerifyOptions(argv);
-    let text: string;
-    try {
-      text = readFileSync(options.expect, 'utf8');
-    } catch {
-      throw new UsageError(`--expect: cannot read ${options.expect}`);
-    }
-    expect = expectation(parseExpectFile(text, options.expect), options.declarations, options.aggregatesFile);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err.write(`${error.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandLine(
+    VERIFY,
+    argv,
+    (args) => {
+      const options = parseVerifyOptions(args);
+      let text: string;
+      try {
+        text = readFileSync(options.expect, 'utf8');
+      } catch {
+        throw new UsageError(`--expect: cannot read ${options.expect}`);
+      }
+      const expect = expectation(parseExpectFile(text, options.expect), options.declarations, options.aggregatesFile);
+      return { options, expect };
+    },
+    { out, err },
+  );
+  if (!('options' in parsed)) return parsed.exitCode;
+  const { options, expect } = parsed.options;
   // The SDK's credential chain reads the profile from here, like the AWS CLI's --profile.
   if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
-  const region = options.region === undefined ? {} : { region: options.region };
-  const tableName = options.table ?? (await resolveStack(new CloudFormationClient(region), options.stack!)).tableName;
-  const dynamodb = new DynamoDBClient({
-    ...region,
-    // The emulators accept any key; local mode's shell need not have AWS credentials.
-    ...(options.endpoint === undefined
-      ? {}
-      : { endpoint: options.endpoint, credentials: LOCAL_CREDENTIALS, region: options.region ?? LOCAL_REGION }),
+  const client = endpointConfig(options.endpoint, options.region);
+  const where = { region: client.region, endpoint: options.endpoint };
+  const tableName =
+    options.table ??
+    (
+      await explained(() => resolveStack(new CloudFormationClient(client), options.stack!), {
+        ...where,
+        resource: `stack "${options.stack}"`,
+        flag: '--stack',
+        action: 'cloudformation:DescribeStacks',
+      })
+    ).tableName;
+  const reader = new AggregatesReader(new DynamoDBClient(client), tableName);
+  const result = await explained(() => verify(reader, expect, options.declarations, options.waitMs), {
+    ...where,
+    resource: `table "${tableName}"`,
+    flag: options.table === undefined ? undefined : '--table',
+    action: 'dynamodb:Query',
   });
-  const result = await verify(new AggregatesReader(dynamodb, tableName), expect, options.declarations, options.waitMs);
   const truncated = result.aggregates.some((a) => a.truncated);
   const ok = result.mismatches.length === 0 && !truncated;
   if (options.json) {

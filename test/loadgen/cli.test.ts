@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOADGEN } from '../../loadgen/options';
 import type { Summary } from '../../loadgen/run';
 import { type Emulator, TEST_CREDENTIALS, uniqueName } from '../support/emulators';
 import { createStream, startKinesalite, testKinesis } from '../support/kinesalite';
@@ -113,18 +112,6 @@ describe('npm run loadgen', () => {
       /^--aggregates: mine\.json: aggregates\[2\]\.measures\.p\.of: "key": max needs a number/,
     );
     expect(out.stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it('prints its usage with every flag and its default on --help, and exits 0', async () => {
-    const out = await loadgen(['--help']);
-    expect(out.code).toBe(0);
-    expect(out.stderr).toBe('');
-    expect(out.stdout).toMatch(/^Usage: npm run loadgen -- --stream NAME/);
-    for (const [flag, definition] of Object.entries(LOADGEN.flags)) {
-      if (definition.hidden !== true) expect(out.stdout).toContain(`--${flag}`);
-    }
-    expect(out.stdout).toMatch(/--concurrency N +PutRecords calls in flight \(default: 8\)/);
-    expect(out.stdout).toMatch(/--keys N +key cardinality \(default: clickstream 1000, iot 200, logs 40\)/);
   });
 
   it('stops at once naming --stream when the stream does not exist', async () => {

@@ -256,6 +256,22 @@ describe('npm run verify', () => {
     expect(wrong.err).toMatch(/^--aggregates: .*other\.json does not declare "totals", which the expect file holds/);
   });
 
+  it('names the cause when the table is not at the endpoint, and what to check', async () => {
+    const expected = new ExpectedAggregates(declarations);
+    for (const p of payloads(13, 20)) {
+      try {
+        expected.add(JSON.parse(p.data.toString()) as never);
+      } catch {
+        // Poison: not expected.
+      }
+    }
+    const expectFile = join(dir, 'small-expect.json');
+    expected.write(expectFile);
+    await expect(run(local(expectFile, 'no-such-table'))).rejects.toThrow(
+      `--table: table "no-such-table" was not found at ${dynamo.endpoint}: check the name and --endpoint.`,
+    );
+  });
+
   it('prints its usage with --help and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
