@@ -1,5 +1,5 @@
 import { type PlannedAggregate, isLate, windowStart } from '../shared/aggregate-plan';
-import { type ValidEvent, decodeEvent, validateEvent } from '../shared/event-schema';
+import { EVENT_LIMITS, type ValidEvent, decodeEvent, validateEvent } from '../shared/event-schema';
 
 /**
  * Backfill's pure part: which windows a run recomputes, which archive objects it reads, how an
@@ -195,6 +195,12 @@ export interface DecodeSink {
  * contract exactly as the live path checks a record. Empty lines are not records.
  */
 export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
+  const text = bytes.toString('utf8');
+  // Decoded once, not per line: valid UTF-8 throughout (no U+FFFD) lets each line be parsed from the text.
+  if (!text.includes('\uFFFD')) {
+    decodeNdjsonText(text, sink);
+    return;
+  }
   let start = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(10, start);
@@ -205,6 +211,39 @@ export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
       const decoded = decodeEvent(bytes.subarray(start, last));
       if (decoded.ok) sink.event(decoded.event);
       else sink.poison(decoded.reason);
+    }
+    start = end + 1;
+  }
+}
+
+/** The event contract on each line, with decodeEvent's checks and reasons, from text known to be valid UTF-8. */
+function decodeNdjsonText(text: string, sink: DecodeSink): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    let last = end;
+    if (last > start && text.charCodeAt(last - 1) === 13) last--;
+    if (last > start) {
+      const line = text.slice(start, last);
+      // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters).
+      if (line.length * 3 > EVENT_LIMITS.maxEventBytes) {
+        const decoded = decodeEvent(Buffer.from(line, 'utf8'));
+        if (decoded.ok) sink.event(decoded.event);
+        else sink.poison(decoded.reason);
+      } else {
+        let parsed: unknown;
+        let json = true;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          json = false;
+        }
+        const valid = json ? validateEvent(parsed) : undefined;
+        if (valid === undefined) sink.poison('record: not JSON');
+        else if (valid.ok) sink.event(valid.event);
+        else sink.poison(valid.reason);
+      }
     }
     start = end + 1;
   }
@@ -271,7 +310,9 @@ interface Group {
   readonly states: unknown[];
 }
 
+/** Map key of a group: one field is its value after a tag (`s`, or a lone `n` for null), several their JSON. */
 function groupId(group: readonly (string | null)[]): string {
+  if (group.length === 1) return group[0] === null ? 'n' : `s${group[0]}`;
   return JSON.stringify(group);
 }
 

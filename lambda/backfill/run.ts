@@ -1,7 +1,7 @@
 import type { PlannedAggregate } from '../shared/aggregate-plan';
 import { settleAll } from '../shared/concurrency';
-import { type ArchiveObject, type ArchiveSource, decodeObject } from './archive-source';
-import type { BackfillStore } from './backfill-store';
+import { type ArchiveObject, decodeObject } from './archive-source';
+import type { ReplaceOutcome } from './backfill-store';
 import {
   ARCHIVE_EVENTS_PREFIX,
   type ArchiveFormat,
@@ -16,6 +16,22 @@ import {
   objectTime,
   planRange,
 } from './core';
+
+/** Where the archived objects come from: the archive bucket (ArchiveSource), or memory in a benchmark. */
+export interface ArchiveReader {
+  list(prefix: string): Promise<ArchiveObject[]>;
+  get(key: string): Promise<Buffer>;
+}
+
+/** Where recomputed windows go: the table (BackfillStore). */
+export interface ItemReplacer {
+  readonly dryRun: boolean;
+  replace(
+    aggregate: PlannedAggregate,
+    spans: readonly WindowSpan[],
+    items: readonly BackfilledItem[],
+  ): Promise<ReplaceOutcome>;
+}
 
 export interface BackfillRequest {
   readonly aggregate: PlannedAggregate;
@@ -77,8 +93,8 @@ const DEADLINE_MARGIN_MS = 60_000;
  */
 export async function runBackfill(
   request: BackfillRequest,
-  archive: ArchiveSource,
-  store: BackfillStore,
+  archive: ArchiveReader,
+  store: ItemReplacer,
   hooks: BackfillHooks = {},
 ): Promise<BackfillSummary> {
   const slice = request.slice ?? { index: 1, count: 1 };
@@ -167,7 +183,7 @@ export async function runBackfill(
 
 /** The range's objects in time order (then by key, so every run folds them in the same order). */
 async function listObjects(
-  archive: ArchiveSource,
+  archive: ArchiveReader,
   range: BackfillRange,
   prefix = ARCHIVE_EVENTS_PREFIX,
 ): Promise<{ object: ArchiveObject; time: number }[]> {
