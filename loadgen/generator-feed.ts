@@ -34,7 +34,7 @@ export class GeneratorFeed {
       this.buffered += chunk.keys.length;
       this.waiting?.();
     });
-    this.worker.on('error', (error) => {
+    this.worker.on('error', (error: Error) => {
       this.failure = error;
       this.waiting?.();
     });
