@@ -197,39 +197,33 @@ interface Accumulator {
  * the same window, and finding its item is one comparison rather than a lookup by start.
  */
 class GroupSlot {
-  readonly lastStart: number[];
-  readonly lastItem: (Accumulator | undefined)[];
-  /** Per window size, its items by window start, made at the group's first second window start. */
-  readonly byStart: (Map<number, Accumulator> | undefined)[];
+  /** Per window size, the item seen last. */
+  readonly last: (Accumulator | undefined)[];
+  /** Per window size, its items by window start, made at the group's second window start. */
+  byStart: Map<number, Accumulator>[] | undefined;
 
   constructor(
     readonly group: readonly (string | null)[],
     windows: number,
   ) {
-    this.lastStart = new Array<number>(windows).fill(NaN);
-    this.lastItem = new Array<Accumulator | undefined>(windows).fill(undefined);
-    this.byStart = new Array<Map<number, Accumulator> | undefined>(windows).fill(undefined);
+    this.last = new Array<Accumulator | undefined>(windows).fill(undefined);
   }
 
   /** The item of this window start, or undefined when the batch has none yet. */
   item(window: number, start: number): Accumulator | undefined {
-    if (this.lastStart[window] === start) return this.lastItem[window];
-    const last = this.lastItem[window];
-    let byStart = this.byStart[window];
-    if (last !== undefined && byStart === undefined) {
-      byStart = new Map([[last.windowStartMs, last]]);
-      this.byStart[window] = byStart;
+    const last = this.last[window];
+    if (last === undefined || last.windowStartMs === start) return last;
+    if (this.byStart === undefined) {
+      this.byStart = this.last.map((item) => new Map(item === undefined ? [] : [[item.windowStartMs, item]]));
     }
-    const found = byStart?.get(start);
-    this.lastStart[window] = start;
-    this.lastItem[window] = found;
+    const found = this.byStart[window].get(start);
+    if (found !== undefined) this.last[window] = found;
     return found;
   }
 
   add(window: number, item: Accumulator): void {
-    this.lastStart[window] = item.windowStartMs;
-    this.lastItem[window] = item;
-    this.byStart[window]?.set(item.windowStartMs, item);
+    this.last[window] = item;
+    this.byStart?.[window].set(item.windowStartMs, item);
   }
 }
 

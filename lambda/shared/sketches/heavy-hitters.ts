@@ -10,6 +10,7 @@ const MAX_CAPACITY = 100_000;
 const utf8 = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF that is part of the value.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+let counterScratch = new Float64Array(256);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
@@ -178,8 +179,11 @@ export class HeavyHitters {
   private reduce(): void {
     if (this.counters.size <= this.capacity) return;
     // The (capacity+1)-th largest counter; a typed array sorts numbers natively, with no comparator calls.
-    const ascending = Float64Array.from(this.counters.values()).sort();
-    const cut = ascending[ascending.length - 1 - this.capacity];
+    if (counterScratch.length < this.counters.size) counterScratch = new Float64Array(2 * this.counters.size);
+    let n = 0;
+    for (const count of this.counters.values()) counterScratch[n++] = count;
+    const ascending = counterScratch.subarray(0, n).sort();
+    const cut = ascending[n - 1 - this.capacity];
     for (const [value, count] of this.counters) {
       if (count > cut) this.counters.set(value, count - cut);
       else this.counters.delete(value);

@@ -529,6 +529,65 @@ describe('preAggregate', () => {
     expect(deltas).toEqual([]);
     expect(late.size).toBe(0);
   });
+
+  it('groups as a plain lookup by aggregate, window, start and group does, whatever the time order', () => {
+    // Events over three hours, out of order, some late: each group meets several window starts of
+    // each size and comes back to earlier ones, which the remembered last item must not confuse.
+    const random = mulberry32(21);
+    const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)];
+    const specs: Spec[] = Array.from({ length: 3_000 }, () => {
+      const at = Math.floor(random() * 3 * 60 * MINUTE);
+      return {
+        type: pick(['click', 'view', 'buy']),
+        key: pick(['a', 'b', 'c', 'd']),
+        at,
+        arrival: at + pick([SECOND, 5 * MINUTE, 2 * 60 * MINUTE]),
+        attributes: random() < 0.2 ? {} : { page: pick(['/', '/x', 3, null, true]) },
+      };
+    });
+    const events = decoded(specs);
+    const plan = planOf([
+      declaration({ name: 'by_key', groupBy: ['type', 'key'], windows: ['1m', '1h'], allowedLateness: '10m' }),
+      declaration({ name: 'by_page', types: ['view', 'buy'], groupBy: ['attributes.page'], windows: ['1h', '1m'] }),
+      declaration({ name: 'all', windows: ['1m', '10m', '1h'], allowedLateness: '0s' }),
+    ]);
+    const expected = new Map<
+      string,
+      { aggregate: string; window: number; start: number; group: unknown[]; entries: number[] }
+    >();
+    const late = new Map<string, number>();
+    events.forEach((e, i) => {
+      for (const aggregate of plan.aggregates) {
+        if (!aggregate.matches(e.type)) continue;
+        let wasLate = false;
+        aggregate.windowsMs.forEach((width, window) => {
+          const start = Math.floor(e.eventTimeMs / width) * width;
+          if (e.arrivalMs > start + width + aggregate.latenessMs) {
+            wasLate = true;
+            return;
+          }
+          const group = aggregate.groupOf(e);
+          const id = JSON.stringify([aggregate.name, window, start, group]);
+          const item = expected.get(id) ?? { aggregate: aggregate.name, window, start, group, entries: [] };
+          item.entries.push(i);
+          expected.set(id, item);
+        });
+        if (wasLate) late.set(aggregate.name, (late.get(aggregate.name) ?? 0) + 1);
+      }
+    });
+    const { deltas, late: counted } = preAggregate(events, plan);
+    expect(
+      deltas.map((d) => ({
+        aggregate: d.aggregate.name,
+        window: d.window,
+        start: d.windowStartMs,
+        group: d.group,
+        entries: d.entries,
+      })),
+    ).toEqual([...expected.values()]);
+    expect(counted).toEqual(late);
+    expect(Math.min(...late.values())).toBeGreaterThan(0);
+  });
 });
 
 describe('watermarks', () => {
