@@ -45,13 +45,22 @@ export interface ReplaceOutcome {
 const HIGHEST = '\uffff';
 
 /**
+ * What a replaced item keeps of the stored one: the per-shard watermarks (`w:`) and the redrive
+ * markers (`r:`, lambda/shared/failure-registry.ts). Not the holes (`h:`): they say which records of
+ * a failed range the item lacks, and the recomputation lacks none the archive holds.
+ */
+const KEPT = /^[wr]:/;
+
+/**
  * Replaces what the table holds for closed windows: each recomputed item is put whole, and every
  * stored item of those windows that the recomputation did not produce is deleted. Stored items are
  * found by Query on the key layout (aggregate, window, day, partition; window start in the sort
  * key), never by Scan.
  *
  * A replaced item keeps the stored item's per-shard watermarks (`w:*`), so a Lambda retry of a
- * batch it already held is still refused as a replay; every other attribute is the recomputation's.
+ * batch it already held is still refused as a replay, and its redrive markers (`r:*`), so a range
+ * redriven before (whose records the archive holds) is not redriven into it again; every other
+ * attribute is the recomputation's.
  * A sketch item's `version` moves past the stored one, so an aggregator container holding a copy of
  * the old item re-reads it before any write.
  */
@@ -166,7 +175,7 @@ export class BackfillStore {
     }
     for (const m of a.measures) Object.assign(item, m.kind.store(m.name, b.states.get(m.name)));
     const old = stored.get(`${pk}\u0000${sk}`);
-    for (const [name, value] of Object.entries(old ?? {})) if (name.startsWith('w:')) item[name] = value;
+    for (const [name, value] of Object.entries(old ?? {})) if (KEPT.test(name)) item[name] = value;
     if (a.sketches) item[A.version] = { N: String(Number(old?.[A.version]?.N ?? 0) + 1) };
     return item;
   }

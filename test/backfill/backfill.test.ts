@@ -205,7 +205,17 @@ describe('npm run backfill -- --local', () => {
     const first = await scan(LOCAL_NAMES.table);
     const [someId, someItem] = [...inRange(first)][0];
     await dynamodb.send(
-      new PutItemCommand({ TableName: LOCAL_NAMES.table, Item: { ...someItem, n: { N: '999999' } } }),
+      new PutItemCommand({
+        TableName: LOCAL_NAMES.table,
+        Item: {
+          ...someItem,
+          n: { N: '999999' },
+          'w:0': { S: '0a1' },
+          'r:0:02ab': { N: '1' },
+          'h:0:02cd': { S: '0a0' },
+          retired: { N: '3' },
+        },
+      }),
     );
     const staleKey = itemKey('checkout', '1m', declaration.groupBy, FROM + 5 * 60_000, ['purchase', '/nowhere']);
     const outsideKey = itemKey('checkout', '1m', declaration.groupBy, TO, ['purchase', '/home']);
@@ -236,6 +246,10 @@ describe('npm run backfill -- --local', () => {
     expect(stored.has(`${staleKey.pk} ${staleKey.sk}`)).toBe(false);
     expect(measures(stored)).toEqual(measures(expected));
     expect(stored.get(someId)?.n).toEqual(expected.get(someId)?.n);
+    // Watermarks and redrive markers stay; holes and attributes no longer declared go.
+    expect(stored.get(someId)).toMatchObject({ 'w:0': { S: '0a1' }, 'r:0:02ab': { N: '1' } });
+    expect(stored.get(someId)).not.toHaveProperty(['h:0:02cd']);
+    expect(stored.get(someId)).not.toHaveProperty('retired');
   }, 180_000);
 
   it('refuses a range that reaches a window still open to live writes, naming --to', async () => {
