@@ -14,6 +14,8 @@ export interface StackResources {
   readonly failureQueueUrl?: string;
   /** The ingest stream (`npm run redrive` tidies its shards' failure registries). */
   readonly streamName?: string;
+  /** The items' TTL in days, the default allowed lateness the aggregator applies. */
+  readonly ttlDays?: number;
 }
 
 /** The table and bucket of a deployed stack, from its outputs: nothing to copy by hand. */
@@ -37,5 +39,6 @@ export async function resolveStack(
     byTypeIndex: outputs.get('ByTypeIndex') === 'true',
     ...(outputs.get('FailureQueueUrl') === undefined ? {} : { failureQueueUrl: outputs.get('FailureQueueUrl') }),
     ...(outputs.get('StreamName') === undefined ? {} : { streamName: outputs.get('StreamName') }),
+    ...(outputs.get('AggregateTtlDays') === undefined ? {} : { ttlDays: Number(outputs.get('AggregateTtlDays')) }),
   };
 }

@@ -199,5 +199,6 @@ export class PipelineStack extends Stack {
     });
     new CfnOutput(this, 'ProducerPolicyArn', { value: access.producer.managedPolicyArn });
     new CfnOutput(this, 'ReaderPolicyArn', { value: access.reader.managedPolicyArn });
+    new CfnOutput(this, 'RedrivePolicyArn', { value: access.redrive.managedPolicyArn });
   }
 }

@@ -41,8 +41,8 @@ const FLAGS = {
   'ttl-days': {
     type: 'string',
     value: 'N',
-    help: "the stack's aggregates.ttlDays: the default allowed lateness, as the aggregator applies it",
-    defaultText: 'the dev profile’s, 7',
+    help: 'the items’ TTL, the default allowed lateness as the aggregator applies it',
+    defaultText: 'the stack’s AggregateTtlDays output; with --local, the dev profile’s',
   },
   region: { type: 'string', value: 'R', help: 'with --stack: the AWS Region (default: the SDK’s)' },
   profile: { type: 'string', value: 'P', help: 'with --stack: the AWS profile' },
@@ -64,7 +64,8 @@ export interface RedriveOptions {
   readonly local?: LocalModeEndpoints;
   readonly region?: string;
   readonly profile?: string;
-  readonly ttlDays: number;
+  /** Given on the command line; else the stack's, or local mode's. */
+  readonly ttlDays?: number;
   readonly declarations: Declarations;
   readonly dryRun: boolean;
   readonly json: boolean;
@@ -95,20 +96,17 @@ export function parseRedriveOptions(argv: readonly string[]): RedriveOptions {
       throw new UsageError((error as Error).message);
     }
   }
-  let ttlDays = PROFILES.dev.aggregates.ttlDays;
   const ttl = text('ttl-days');
-  if (ttl !== undefined) {
-    ttlDays = Number(ttl);
-    if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 3_650) {
-      throw new UsageError(`--ttl-days: expected an integer from 1 to 3650, got "${ttl}"`);
-    }
+  const ttlDays = ttl === undefined ? undefined : Number(ttl);
+  if (ttlDays !== undefined && (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 3_650)) {
+    throw new UsageError(`--ttl-days: expected an integer from 1 to 3650, got "${ttl}"`);
   }
   return {
     ...(stack === undefined ? {} : { stack }),
     ...(endpoints === undefined ? {} : { local: endpoints }),
     ...(text('region') === undefined ? {} : { region: text('region') }),
     ...(text('profile') === undefined ? {} : { profile: text('profile') }),
-    ttlDays,
+    ...(ttlDays === undefined ? {} : { ttlDays }),
     declarations: aggregatesOption(text('aggregates')),
     dryRun: values['dry-run'] === true,
     json: values.json === true,
@@ -123,6 +121,7 @@ interface Target {
   readonly tableName: string;
   readonly streamName: string;
   readonly backfillTarget: string;
+  readonly ttlDays: number;
   close(): Promise<void>;
 }
 
@@ -177,6 +176,7 @@ async function localTarget(endpoints: LocalModeEndpoints): Promise<Target> {
     tableName: LOCAL.table,
     streamName: LOCAL.stream,
     backfillTarget: '--local',
+    ttlDays: PROFILES.dev.aggregates.ttlDays,
     close: async () => {
       await Promise.all(started.map((e) => e.close()));
     },
@@ -197,6 +197,7 @@ async function stackTarget(options: RedriveOptions): Promise<Target> {
     tableName: stack.tableName,
     streamName: stack.streamName,
     backfillTarget: `--stack ${stack.stackName}`,
+    ttlDays: stack.ttlDays ?? PROFILES.dev.aggregates.ttlDays,
     close: () => Promise.resolve(),
   };
 }
@@ -226,9 +227,9 @@ export async function main(
       dynamodb: target.clients.dynamodb,
       tableName: target.tableName,
       streamName: target.streamName,
-      plan: planAggregates(options.declarations, options.ttlDays * 86_400),
+      plan: planAggregates(options.declarations, (options.ttlDays ?? target.ttlDays) * 86_400),
       source: target.source,
-      ttlDays: options.ttlDays,
+      ttlDays: options.ttlDays ?? target.ttlDays,
       backfillTarget: target.backfillTarget,
       dryRun: options.dryRun,
       onBadPointer: (id, problem) => lines.push(`SKIPPED  ${id}: ${problem}`),

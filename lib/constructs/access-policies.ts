@@ -27,10 +27,12 @@ export interface AccessPoliciesProps {
  *
  * - `producer`: what a producer such as the load generator (`npm run loadgen`) calls on the stream.
  * - `reader`: what `npm run dashboard` and `npm run verify` call against a deployed stack.
+ * - `redrive`: what `npm run redrive -- --stack NAME` calls to apply the batches Lambda gave up on.
  */
 export class AccessPolicies extends Construct {
   readonly producer: ManagedPolicy;
   readonly reader: ManagedPolicy;
+  readonly redrive: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: AccessPoliciesProps) {
     super(scope, id);
@@ -79,6 +81,36 @@ export class AccessPolicies extends Construct {
         new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.failureQueue.queueArn] }),
         // The batch lag percentiles: metrics have no ARN to name.
         new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      ],
+    });
+
+    this.redrive = new ManagedPolicy(this, 'RedrivePolicy', {
+      description: 'Applies the batches the aggregator gave up on, from the on-failure queue, exactly once',
+      statements: [
+        new PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] }),
+        // The queue is encrypted with SSE-SQS, whose keys SQS owns: no KMS permission is needed to
+        // receive from it.
+        new PolicyStatement({
+          actions: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+          resources: [props.failureQueue.queueArn],
+        }),
+        // Each range is read back from its shard; after a run the shards are listed to tidy their
+        // failure registries.
+        new PolicyStatement({
+          actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+          resources: [props.stream.streamArn],
+        }),
+        // Consumers of a stream under a customer-managed key need kms:Decrypt on it (as the
+        // aggregator's role has); the aws/kinesis key needs no IAM permission.
+        ...(props.stream.encryptionKey === undefined
+          ? []
+          : [new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.stream.encryptionKey.keyArn] })]),
+        // Items are read and written as the aggregator does (PutItem for items with sketches), and the
+        // shards' failure registries, which live in the same table.
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+          resources: [props.table.tableArn],
+        }),
       ],
     });
     Validations.of(this.reader).acknowledge({

@@ -428,7 +428,7 @@ export class Monitoring extends Construct {
         queueVisible,
         true,
         QUIET_IS_OK,
-        'A batch exhausted its retries or its maximum record age; its shard and sequence range is in the failure queue, and those records are not in the aggregates. First check: the message (shard, sequence numbers), the errors-by-type query at that time, then replay the range.',
+        `A batch exhausted its retries or its maximum record age; its shard and sequence range is in the failure queue, and those records are not in the aggregates yet. First check: the errors-by-type query at that time; once the cause is fixed, apply them exactly once with npm run redrive -- --stack ${Stack.of(this).stackName} (docs/redrive.md).`,
       ),
       PoisonRecords: this.alarm('PoisonRecords', {
         metric: poison,

@@ -47,6 +47,7 @@ describe('npm run dashboard', () => {
       tableName: 't',
       deadLetterBucket: 'b',
       byTypeIndex: true,
+      streamName: 'x',
     });
     const withQueue = await resolveStack(
       cloudformation({ AggregatesTableName: 't', DeadLetterBucketName: 'b', FailureQueueUrl: 'https://sqs/q' }),

@@ -108,6 +108,7 @@ describe('PipelineStack', () => {
         'ByTypeIndex',
         'ProducerPolicyArn',
         'ReaderPolicyArn',
+        'RedrivePolicyArn',
         'BackfillStateMachineArn',
         'AggregateTtlDays',
         'ArchiveBufferSeconds',

@@ -69,8 +69,8 @@ describe('npm run redrive: flags', () => {
       stack: 'dev',
       dryRun: true,
       json: true,
-      ttlDays: 7,
     });
+    expect(parseRedriveOptions(['--local', '--ttl-days', '30']).ttlDays).toBe(30);
   });
 });
 

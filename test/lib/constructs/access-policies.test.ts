@@ -42,6 +42,13 @@ const ACTION_OF_COMMAND: Record<string, string> = {
   ListObjectsV2Command: 's3:ListBucket',
   GetMetricDataCommand: 'cloudwatch:GetMetricData',
   GetQueueAttributesCommand: 'sqs:GetQueueAttributes',
+  ReceiveMessageCommand: 'sqs:ReceiveMessage',
+  DeleteMessageCommand: 'sqs:DeleteMessage',
+  GetShardIteratorCommand: 'kinesis:GetShardIterator',
+  GetRecordsCommand: 'kinesis:GetRecords',
+  GetItemCommand: 'dynamodb:GetItem',
+  UpdateItemCommand: 'dynamodb:UpdateItem',
+  PutItemCommand: 'dynamodb:PutItem',
   DescribeStacksCommand: 'cloudformation:DescribeStacks',
 };
 
@@ -128,9 +135,60 @@ describe('Reader policy', () => {
   });
 });
 
+describe('Redrive policy', () => {
+  function expected(s: Synthesized, extra: Statement[] = []): Statement[] {
+    return [
+      { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        Resource: arn(id(s, 'AWS::SQS::Queue')),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
+        Resource: arn(id(s, 'AWS::Kinesis::Stream')),
+      },
+      ...extra,
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: arn(id(s, 'AWS::DynamoDB::GlobalTable')),
+      },
+    ];
+  }
+
+  it('allows exactly the queue, stream and table calls of npm run redrive, each on its resource', () => {
+    expect(policy(dev, 'AccessRedrivePolicy').statements).toEqual(expected(dev));
+  });
+
+  it('adds kms:Decrypt on the stream key, and only that key action, when the key is the stack’s', () => {
+    expect(policy(ownKey, 'AccessRedrivePolicy').statements).toEqual(
+      expected(ownKey, [
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: arn(id(ownKey, 'AWS::KMS::Key', 'Ingest')) },
+      ]),
+    );
+  });
+
+  it('holds one action per command redrive sends against a stack, and no other', () => {
+    // redrive/ sends the queue and stream calls; its S3 calls read local mode's store, and ListStreams
+    // finds a running local mode. The stack's outputs come from dashboard/stack-outputs.ts; the items
+    // and registries are written by the aggregator's own stores.
+    const localOnly = ['ListStreamsCommand', 'ListObjectsV2Command', 'GetObjectCommand', 'DeleteObjectCommand'];
+    const sent = [
+      ...commandsSent('redrive').filter((c) => !localOnly.includes(c)),
+      'DescribeStacksCommand',
+      ...['lambda/aggregator'].flatMap((d) =>
+        commandsSent(d).filter((c) => ['GetItemCommand', 'UpdateItemCommand', 'PutItemCommand'].includes(c)),
+      ),
+    ].map((c) => ACTION_OF_COMMAND[c] ?? `unmapped ${c}`);
+    expect(actionsOf(policy(dev, 'AccessRedrivePolicy').statements)).toEqual([...new Set(sent)].sort());
+  });
+});
+
 describe('Access policies', () => {
   it('are customer managed, attached to nothing and named by CloudFormation', () => {
-    for (const prefix of ['AccessProducerPolicy', 'AccessReaderPolicy']) {
+    for (const prefix of ['AccessProducerPolicy', 'AccessReaderPolicy', 'AccessRedrivePolicy']) {
       const { properties } = policy(dev, prefix);
       expect(Object.keys(properties).sort(), prefix).toEqual(['Description', 'Path', 'PolicyDocument']);
     }
@@ -140,6 +198,7 @@ describe('Access policies', () => {
     const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.ProducerPolicyArn.Value).toEqual({ Ref: policy(dev, 'AccessProducerPolicy').id });
     expect(outputs.ReaderPolicyArn.Value).toEqual({ Ref: policy(dev, 'AccessReaderPolicy').id });
+    expect(outputs.RedrivePolicyArn.Value).toEqual({ Ref: policy(dev, 'AccessRedrivePolicy').id });
   });
 
   it('acknowledge one cdk-nag finding, the reader’s metrics grant on *, with its reason', () => {

@@ -906,6 +906,10 @@ describe('Monitoring stream reader alarms, by consumer mode', () => {
     return found![1].AlarmDescription as string;
   };
 
+  it('points the failure-queue alarm at npm run redrive for this stack', () => {
+    expect(description(polling, 'FailureQueueMessages')).toContain('npm run redrive -- --stack StreamingPipeline');
+  });
+
   it('with polling, counts the aggregator among the readers that share GetRecords limits', () => {
     expect(description(polling, 'StreamIteratorAge')).toMatch(
       /polls it with GetRecords \(the aggregator or a Firehose/,
