@@ -28,7 +28,12 @@ const BENCH: Command = {
     `Runs every benchmark, several minutes, best on a quiet machine, and writes ${relative(ROOT, RESULTS_FILE)} ` +
     `(which npm run cost reads), ${relative(ROOT, REPORT_FILE)}, the headline in ${relative(ROOT, README_FILE)} ` +
     `and the cost table in ${relative(ROOT, COST_FILE)}.`,
-  flags: {},
+  flags: {
+    'core-only': {
+      type: 'boolean',
+      help: 'run only the aggregator core benchmark (about 10 s), print its ratios and write nothing',
+    },
+  },
   notes: ['Exit 1 when a benchmark misses its target.'],
 };
 
@@ -163,6 +168,16 @@ async function updateBlock(file: string, markers: { start: string; end: string }
   await writeFile(file, await formatMarkdown(updated, file));
 }
 
+/** The core benchmark alone, to measure a change to the core several times over: nothing is written. */
+function coreOnly(): void {
+  const loadAtStart = loadavg()[0];
+  const results = benchAggregatorCore();
+  for (const r of results)
+    console.log(consoleLine({ ...r, id: r.id ?? r.name, file: 'bench/aggregator-core.bench.ts' }));
+  console.log(`load average (1 min) ${loadAtStart.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
+  if (results.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   const started: Omit<Machine, 'loadAverage'> = {
@@ -237,7 +252,9 @@ async function main(): Promise<void> {
 }
 
 const parsed = parseCommandLine(BENCH, process.argv.slice(2), (argv) => parseFlags(argv, BENCH.flags));
-if ('options' in parsed) {
+if ('options' in parsed && parsed.options['core-only'] === true) {
+  coreOnly();
+} else if ('options' in parsed) {
   main().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
