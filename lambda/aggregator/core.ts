@@ -13,6 +13,15 @@ import {
 } from '../shared/aggregate-plan';
 import type { EventFields } from '../shared/fields';
 
+// Local bindings of the functions called per event. Where these modules run as CommonJS made by a
+// transform (tsx for the benchmarks, vitest), each use of an imported name calls its export getter;
+// the Lambda bundle calls them directly, and so does this module now, wherever it runs.
+const readEventOf = readEvent;
+const startOf = windowStart;
+const tooLate = isLate;
+const readInputsOf = readEventInputs;
+const foldStates = measureStates;
+
 /** The fields of a Lambda Kinesis record the aggregator uses. */
 export interface InputRecord {
   readonly shardId: string;
@@ -111,7 +120,7 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
 
   const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void => {
     userRecords++;
-    const e = readEvent(bytes);
+    const e = readEventOf(bytes);
     if (typeof e !== 'string') {
       events.push({
         recordIndex,
@@ -292,7 +301,7 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
       taking = takingOf(plan, e.type);
       takers.set(e.type, taking);
     }
-    readEventInputs(plan, inputs, taking.columns, e, i);
+    readInputsOf(plan, inputs, taking.columns, e, i);
     for (let t = 0; t < taking.aggregates.length; t++) {
       const a = taking.aggregates[t];
       const aggregate = aggregates[a];
@@ -301,8 +310,8 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
       let wasLate = false;
       for (let w = 0; w < widths.length; w++) {
         const width = widths[w];
-        const start = windowStart(e.eventTimeMs, width);
-        if (isLate(start, width, e.arrivalMs, aggregate.latenessMs)) {
+        const start = startOf(e.eventTimeMs, width);
+        if (tooLate(start, width, e.arrivalMs, aggregate.latenessMs)) {
           wasLate = true;
           continue;
         }
@@ -333,7 +342,7 @@ export function deltaStates(
   events: readonly DecodedEvent[],
   into?: ReadonlyMap<string, unknown>,
 ): Map<string, unknown> {
-  return measureStates(delta.aggregate, events, delta.entries, into, delta.inputs);
+  return foldStates(delta.aggregate, events, delta.entries, into, delta.inputs);
 }
 
 /**

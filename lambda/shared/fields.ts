@@ -1,5 +1,10 @@
 import { EVENT_LIMITS } from './event-schema';
 
+// Read once: numberReader checks them per event, and an imported object is read through a getter
+// where this module runs as CommonJS made by a transform (core.ts says more).
+const MAX_ABS_VALUE = EVENT_LIMITS.maxAbsValue;
+const MIN_ABS_NON_ZERO_VALUE = EVENT_LIMITS.minAbsNonZeroValue;
+
 /** What declared aggregates read of an event. */
 export interface EventFields {
   readonly type: string;
@@ -66,7 +71,7 @@ export function numberReader(field: string): (e: EventFields) => number | undefi
     const v = get(e);
     if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
     const abs = Math.abs(v);
-    if (abs > EVENT_LIMITS.maxAbsValue || (v !== 0 && abs < EVENT_LIMITS.minAbsNonZeroValue)) return undefined;
+    if (abs > MAX_ABS_VALUE || (v !== 0 && abs < MIN_ABS_NON_ZERO_VALUE)) return undefined;
     return v;
   };
 }

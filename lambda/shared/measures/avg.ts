@@ -1,6 +1,9 @@
 import type { MeasureKind } from './measure-kind';
 import { storedNumber } from './measure-kind';
-import { type SumState, addCompensated, roundedSum, sum } from './sum';
+import { type SumState, addCompensated as addToSum, roundedSum, sum } from './sum';
+
+// Local: avg folds per event, and an imported name is a getter call under a CommonJS transform (core.ts).
+const addCompensated = addToSum;
 
 export interface AvgState extends SumState {
   n: number;
