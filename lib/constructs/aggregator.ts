@@ -9,9 +9,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_AGGREGATES_FILE } from '../../lambda/shared/declarations';
 import { AGGREGATOR_SERVICE, DEAD_LETTER_PREFIX, METRICS_NAMESPACE } from '../../lambda/shared/constants';
-import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
+import { declarationsHooks, pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 
 export const KINESIS_READ_ACTIONS = [
   'kinesis:DescribeStream',
@@ -166,14 +165,7 @@ export class Aggregator extends Construct {
       ...functionProps,
       bundling: {
         ...functionProps.bundling,
-        // The asset hash covers the output, so a changed declaration deploys a new version.
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(props.aggregatesFile)} ${shellQuote(`${outputDir}/${DEFAULT_AGGREGATES_FILE}`)}`,
-          ],
-        },
+        commandHooks: declarationsHooks(props.aggregatesFile),
       },
       memorySize: props.memorySize ?? 512,
       timeout,
@@ -276,8 +268,4 @@ export class Aggregator extends Construct {
         "Stream-invoked: a function DLQ applies to asynchronous invocations only. Failed batches go to the event source mapping's on-failure SQS queue, poison records to the dead-letter bucket.",
     });
   }
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }

@@ -8,9 +8,8 @@ import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, Map as MapState, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { DEFAULT_AGGREGATES_FILE } from '../../lambda/shared/declarations';
 import { ARCHIVE_EVENTS_PREFIX } from '../../lambda/backfill/core';
-import { pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
+import { declarationsHooks, pipelineFunctionProps, SOURCE_MAPS_ENV } from './pipeline-function';
 
 export interface BackfillProps {
   readonly table: ITableV2;
@@ -85,13 +84,7 @@ export class Backfill extends Construct {
       ...functionProps,
       bundling: {
         ...functionProps.bundling,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(props.aggregatesFile)} ${shellQuote(`${outputDir}/${DEFAULT_AGGREGATES_FILE}`)}`,
-          ],
-        },
+        commandHooks: declarationsHooks(props.aggregatesFile),
       },
       memorySize: props.memorySize ?? 1769,
       timeout: BACKFILL_TIMEOUT,
@@ -218,8 +211,4 @@ export class Backfill extends Construct {
         "The LambdaInvoke task's grant: the backfill function's own versions and aliases (its ARN with a qualifier), no other function.",
     });
   }
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }

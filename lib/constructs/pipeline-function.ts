@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { DEFAULT_AGGREGATES_FILE } from '../../lambda/shared/declarations';
 import { newestNodeRuntime } from './node-runtime';
 
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -36,3 +37,21 @@ export function pipelineFunctionProps(
 
 /** Stack traces in the logs point at the TypeScript sources. */
 export const SOURCE_MAPS_ENV = { NODE_OPTIONS: '--enable-source-maps' };
+
+/**
+ * Bundling hooks that copy the validated declarations file beside the handler, which reads it at
+ * start. The asset hash covers the output, so a changed declaration deploys a new version.
+ */
+export function declarationsHooks(aggregatesFile: string): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `cp ${shellQuote(aggregatesFile)} ${shellQuote(`${outputDir}/${DEFAULT_AGGREGATES_FILE}`)}`,
+    ],
+  };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
+}

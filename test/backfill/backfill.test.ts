@@ -138,6 +138,17 @@ const localArgs = (): string[] => [
   '30',
 ];
 
+/** The fixture's two hours of `checkout`, as JSON. */
+const WHOLE_RANGE = [
+  '--aggregate',
+  'checkout',
+  '--from',
+  new Date(FROM).toISOString(),
+  '--to',
+  new Date(TO).toISOString(),
+  '--json',
+];
+
 async function backfillInto(
   table: string,
   bucket: string,
@@ -160,16 +171,7 @@ async function backfillInto(
 
 describe('npm run backfill -- --local', () => {
   it('computes a new declaration from the archive: equal to the truth computed from the events sent', async () => {
-    const { code, out, err } = await cli([
-      ...localArgs(),
-      '--aggregate',
-      'checkout',
-      '--from',
-      new Date(FROM).toISOString(),
-      '--to',
-      new Date(TO).toISOString(),
-      '--json',
-    ]);
+    const { code, out, err } = await cli([...localArgs(), ...WHOLE_RANGE]);
     expect(err).not.toMatch(/backfill failed/);
     expect(code).toBe(0);
     const summary = JSON.parse(out) as BackfillSummary;
@@ -227,16 +229,7 @@ describe('npm run backfill -- --local', () => {
         }),
       );
     }
-    const { code, out } = await cli([
-      ...localArgs(),
-      '--aggregate',
-      'checkout',
-      '--from',
-      new Date(FROM).toISOString(),
-      '--to',
-      new Date(TO).toISOString(),
-      '--json',
-    ]);
+    const { code, out } = await cli([...localArgs(), ...WHOLE_RANGE]);
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ written: expected.size, deleted: 1 });
     const stored = inRange(await scan(LOCAL_NAMES.table));
