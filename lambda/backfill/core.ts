@@ -37,8 +37,9 @@ export interface Slice {
 
 export class BackfillRangeError extends Error {
   constructor(
+    /** The command line's flag at fault; the state machine's input names the field without `--`. */
     readonly flag: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${flag}: ${problem}`);
     this.name = 'BackfillRangeError';

@@ -5,6 +5,7 @@ import { dynamoDbClient } from '../shared/aws-clients';
 import { loadDeclarationsFile } from '../shared/declarations-file';
 import { ArchiveSource } from './archive-source';
 import { BackfillStore } from './backfill-store';
+import { BackfillRangeError } from './core';
 import { readBackfillEnv } from './env';
 import { parseSliceRequest, type SliceRequestInput } from './request';
 import { type BackfillSummary, runBackfill } from './run';
@@ -36,10 +37,15 @@ export async function handler(
     byTypeIndex: env.byTypeIndex,
     dryRun: event.dryRun === true,
   });
-  return runBackfill(
-    { ...request, settings: env.settings, nowMs: Date.now() },
-    new ArchiveSource(s3Client(process.env), env.archiveBucket),
-    store,
-    context === undefined ? {} : { remainingMs: () => context.getRemainingTimeInMillis() },
-  );
+  try {
+    return await runBackfill(
+      { ...request, settings: env.settings, nowMs: Date.now() },
+      new ArchiveSource(s3Client(process.env), env.archiveBucket),
+      store,
+      context === undefined ? {} : { remainingMs: () => context.getRemainingTimeInMillis() },
+    );
+  } catch (error) {
+    if (error instanceof BackfillRangeError) throw new Error(`${error.flag.replace(/^--/, '')}: ${error.problem}`);
+    throw error;
+  }
 }
