@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveChromium } from '../support/chromium';
 import { type Started, sendLoad, startLocalMode, stopLocalMode } from '../support/local-mode';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 /** Generous: CI's machine is as busy as this one or busier. */
 const WAIT = { timeout: 60_000 };
@@ -15,12 +15,8 @@ let browser: Browser | undefined;
 let loaded = 0;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}. The browser test needs one: on Debian or Ubuntu run "sudo apt-get install chromium" ` +
-        '(.ci/run does this in CI), or set CHROMIUM_PATH to a Chromium or Chrome binary.',
-    );
-  }
+  // CHROMIUM_PATH, else the machine's Chromium, else the headless one of the npm package @sparticuz/chromium.
+  const chromiumLaunch = await resolveChromium();
   local = await startLocalMode(['--no-load']);
   const { summary } = await sendLoad(local, [
     '--scenario',
@@ -34,16 +30,20 @@ beforeAll(async () => {
   ]);
   loaded = summary.accepted - summary.poison;
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumLaunch.executablePath,
+    env: { ...process.env, ...chromiumLaunch.env },
     // As root in a container, with no network beyond loopback: no sandbox, no background fetches.
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...new Set([
+        ...chromiumLaunch.args,
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ]),
     ],
   });
 }, 120_000);
@@ -114,7 +114,8 @@ async function readTopK(page: Page, id: string): Promise<TopKTable> {
 
 describe('dashboard in a real browser', () => {
   it('draws every declared measure the way it reads, with the same top-K as the API', async () => {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    // A locale of its own: a headless shell under LANG=C.UTF-8 reports en-US@posix, which Intl refuses.
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
