@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -273,31 +274,14 @@ export class AggregatesStore {
         }
         delta = rest;
       }
-      const stored = new Map<string, unknown>();
-      for (const m of delta.aggregate.measures) {
-        const state = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
-        if (state !== undefined) stored.set(m.name, state);
-      }
-      const states = deltaStates(delta, source.events, stored);
-      const version = Number(current?.[A.version]?.N ?? 0);
-      const item: Item = { ...current, ...key, ...this.baseAttributes(delta) };
-      for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
+      const item = mergedSketchItem(delta, source.events, current, { ...key, ...this.baseAttributes(delta) });
       if (source.gapEnd !== undefined && needsHole(holesOf(current, source.shardId), source.gapEnd)) {
         item[holeAttribute(source.shardId, source.attemptFirst!)] = { S: watermark ?? NOTHING_APPLIED };
       }
       item[wmName] = { S: last };
-      item[A.version] = { N: String(version + 1) };
       writes++;
       try {
-        await this.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: current === undefined ? 'attribute_not_exists(#pk)' : '#v = :v',
-            ExpressionAttributeNames: current === undefined ? { '#pk': A.pk } : { '#v': A.version },
-            ...(current === undefined ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
-          }),
-        );
+        await this.dynamodb.send(new PutItemCommand(versionedPut(this.tableName, item, current)));
         // A copy is worth keeping only while this shard writes the item alone: where other shards
         // write too, it is mostly stale, and a refused put costs the whole item's write units,
         // five times a read of it.
@@ -359,26 +343,9 @@ export class AggregatesStore {
       writes++;
       try {
         if (initial.aggregate.sketches) {
-          const stored = new Map<string, unknown>();
-          for (const m of delta.aggregate.measures) {
-            const state = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
-            if (state !== undefined) stored.set(m.name, state);
-          }
-          const states = deltaStates(delta, source.events, stored);
-          const version = Number(current?.[A.version]?.N ?? 0);
-          const item: Item = { ...current, ...key, ...base };
-          for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
+          const item = mergedSketchItem(delta, source.events, current, { ...key, ...base });
           item[marker] = values[':now'];
-          item[A.version] = { N: String(version + 1) };
-          await this.dynamodb.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: item,
-              ConditionExpression: current === undefined ? 'attribute_not_exists(#pk)' : '#v = :v',
-              ExpressionAttributeNames: current === undefined ? { '#pk': A.pk } : { '#v': A.version },
-              ...(current === undefined ? {} : { ExpressionAttributeValues: { ':v': { N: String(version) } } }),
-            }),
-          );
+          await this.dynamodb.send(new PutItemCommand(versionedPut(this.tableName, item, current)));
         } else {
           const sets = ['#r = :now'];
           const adds: string[] = [];
@@ -543,4 +510,44 @@ function extremesOf(delta: ItemDelta, item: Item | undefined): Map<string, numbe
     if (stored !== undefined) known.set(m.name, Number(stored));
   }
   return known;
+}
+
+/**
+ * A sketch item with the delta merged into what it stores, its version bumped: put back whole with
+ * `versionedPut`, so that concurrent writers from other shards never lose each other's merges.
+ */
+function mergedSketchItem(
+  delta: ItemDelta,
+  events: readonly DecodedEvent[],
+  current: Item | undefined,
+  attributes: Item,
+): Item {
+  const stored = new Map<string, unknown>();
+  for (const m of delta.aggregate.measures) {
+    const state = current === undefined ? undefined : m.kind.load(m.name, current, m.declaration);
+    if (state !== undefined) stored.set(m.name, state);
+  }
+  const states = deltaStates(delta, events, stored);
+  const item: Item = { ...current, ...attributes };
+  for (const m of delta.aggregate.measures) Object.assign(item, m.kind.store(m.name, states.get(m.name)));
+  item[A.version] = { N: String(Number(current?.[A.version]?.N ?? 0) + 1) };
+  return item;
+}
+
+/** The PutItem of a sketch item, conditional on the version read (or on there being none). */
+function versionedPut(tableName: string, item: Item, current: Item | undefined): PutItemCommandInput {
+  return current === undefined
+    ? {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': A.pk },
+      }
+    : {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': A.version },
+        ExpressionAttributeValues: { ':v': { N: current[A.version]?.N ?? '0' } },
+      };
 }
