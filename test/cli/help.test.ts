@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../cli/flags';
 import { COST } from '../../cost/options';
@@ -7,30 +5,11 @@ import { DASHBOARD } from '../../dashboard/cli';
 import { LOADGEN } from '../../loadgen/options';
 import { START } from '../../local/start';
 import { VERIFY } from '../../verify/cli';
+import { type CliOutcome, runCli } from '../support/cli-process';
 
-const ROOT = join(__dirname, '..', '..');
-
-function spawnCli(
-  file: string,
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // As the npm scripts start them.
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Were a tool to ignore --help and start its work (the benchmarks write files after minutes), it stops here.
-      timeout: 120_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// Were a tool to ignore --help and start its work (the benchmarks write files after minutes), it stops here.
+const spawnCli = (file: string, args: readonly string[]): Promise<CliOutcome> =>
+  runCli(file, args, { timeoutMs: 120_000 });
 
 // Every npm script that is a command-line tool, the file it runs, and its flag definitions.
 const TOOLS: [script: string, file: string, command: Command | undefined][] = [

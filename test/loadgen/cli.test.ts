@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer } from 'node:net';
@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../loadgen/run';
 import { type Emulator, TEST_CREDENTIALS, uniqueName } from '../support/emulators';
 import { createStream, startKinesalite, testKinesis } from '../support/kinesalite';
+import { type CliOutcome, runCli } from '../support/cli-process';
 import { withoutAwsCredentials } from '../support/no-credentials';
 import { startThrottlingProxy } from '../support/throttling-proxy';
 
-const ROOT = join(__dirname, '..', '..');
 let kinesis: Emulator;
 
 beforeAll(async () => {
@@ -20,12 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await kinesis?.close();
 });
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const WITH_CREDENTIALS = {
   ...process.env,
@@ -38,24 +32,23 @@ function loadgen(
   args: string[],
   onStart?: (child: ChildProcess) => void,
   env: NodeJS.ProcessEnv = WITH_CREDENTIALS,
-): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    // As npm run loadgen starts it: tsx's own CLI would sit in between and relay signals with a 30 ms
-    // grace, which a busy machine misses, so Ctrl-C would end in a SIGKILL (exit 130).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'loadgen/cli.ts', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onStart?.(child);
-  });
+): Promise<CliOutcome> {
+  return runCli('loadgen/cli.ts', args, { env, ...(onStart === undefined ? {} : { onStart }) });
 }
+
+/** An iot run of N events to a stream at an endpoint. */
+const iot = (name: string, endpoint: string, count: number): string[] => [
+  '--stream',
+  name,
+  '--endpoint',
+  endpoint,
+  '--scenario',
+  'iot',
+  '--rate',
+  '100',
+  '--count',
+  `${count}`,
+];
 
 /** A port nothing listens on: one the system gave out and was closed again. */
 async function closedPort(): Promise<number> {
@@ -140,43 +133,13 @@ describe('npm run loadgen', () => {
   });
 
   it("against a local endpoint needs no AWS credentials: it uses the emulators' own", async () => {
-    const out = await loadgen(
-      [
-        '--stream',
-        await stream(),
-        '--endpoint',
-        kinesis.endpoint,
-        '--scenario',
-        'iot',
-        '--rate',
-        '100',
-        '--count',
-        '50',
-      ],
-      undefined,
-      withoutAwsCredentials(),
-    );
+    const out = await loadgen(iot(await stream(), kinesis.endpoint, 50), undefined, withoutAwsCredentials());
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/ {2}accepted +50\n/);
   });
 
   it('without credentials, against an endpoint that is not local, stops at once and says what to set', async () => {
-    const out = await loadgen(
-      [
-        '--stream',
-        'events',
-        '--endpoint',
-        'http://127.0.0.2:1',
-        '--scenario',
-        'iot',
-        '--rate',
-        '100',
-        '--count',
-        '500',
-      ],
-      undefined,
-      withoutAwsCredentials(),
-    );
+    const out = await loadgen(iot('events', 'http://127.0.0.2:1', 500), undefined, withoutAwsCredentials());
     expect(out.code).toBe(1);
     expect(out.stdout).toContain(
       'STOPPED: no AWS credentials found to reach stream "events" at http://127.0.0.2:1: set AWS_PROFILE',
@@ -189,18 +152,7 @@ describe('npm run loadgen', () => {
   it('stops at once when nothing listens at the endpoint, and says so', async () => {
     const closed = await closedPort();
     const endpoint = `http://127.0.0.1:${closed}`;
-    const out = await loadgen([
-      '--stream',
-      'events',
-      '--endpoint',
-      endpoint,
-      '--scenario',
-      'iot',
-      '--rate',
-      '100',
-      '--count',
-      '500',
-    ]);
+    const out = await loadgen(iot('events', endpoint, 500));
     expect(out.code).toBe(1);
     expect(out.stdout).toContain(`STOPPED: nothing is listening at ${endpoint} (connection refused)`);
     expect(out.stdout).toMatch(/ {2}retried +0\n/);
