@@ -113,7 +113,7 @@ function align(rows: string[][], right: ReadonlySet<number>): string[] {
 
 const percent = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)} %`;
 
-/** What the byType index costs, and DynamoDB's share, for the footer and the README. */
+/** What the byType index costs, and DynamoDB's share, for the footer and docs/cost.md. */
 export function indexSentence(b: CostBreakdown, withIndex: CostBreakdown): string {
   const dynamo = `shares: DynamoDB is ${percent(b.byService.DynamoDB, b.totalUsd)} of the total`;
   const indexUsd = usd(withIndex.derived.byTypeIndexUsd);
@@ -171,7 +171,7 @@ export function projectDeclarations(): Declarations {
   return loadDeclarations(PROFILES.dev);
 }
 
-/** The README's Markdown table and the crossover sentences. */
+/** The Markdown table of docs/cost.md and the crossover sentences. */
 export function formatReadmeTable(
   measured: Measured,
   keys: number,

@@ -3,7 +3,7 @@ import { STAGES, type Stage } from '../lib/config';
 import { ASSUMPTIONS, type StreamMode } from './model';
 
 export interface CostOptions {
-  /** `--table`: the README's Markdown table instead of one breakdown. */
+  /** `--table`: the Markdown table of docs/cost.md instead of one breakdown. */
   readonly table: boolean;
   readonly rate?: number;
   readonly sizeBytes?: number;
@@ -92,7 +92,7 @@ export const COST: Command = {
     json: { type: 'boolean', help: 'print the breakdown as JSON' },
     table: {
       type: 'boolean',
-      help: "print the README's table: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles",
+      help: 'print the table of docs/cost.md: 10, 100 and 1,000 events/s of 1 KiB, both modes, both profiles',
     },
   },
   notes: ['Prices: us-east-1 list prices in cost/prices.ts (dated there). A month is 730 hours.'],
