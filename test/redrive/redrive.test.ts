@@ -26,7 +26,7 @@ import {
   uniqueName,
 } from '../support/emulators';
 import { generateEvents } from '../support/events';
-import { type FaultPlan, injectFaults } from '../support/faults';
+import { type FaultPlan, injectFaults, seeded } from '../support/faults';
 import { createStream, startKinesalite, testKinesis } from '../support/kinesalite';
 import { readAggregates } from '../support/read-back';
 import { DeadLetterStore } from '../../lambda/aggregator/dead-letter-store';
@@ -356,6 +356,34 @@ describe('redrive', () => {
       const second = await redrive(w);
       expect(second.every((r) => r.status === 'applied')).toBe(true);
       expect(second.reduce((n, r) => n + r.written, 0)).toBe(0);
+      expect(await readAggregates(testDynamoDb(dynamo.endpoint), w.table)).toEqual(w.expected);
+      expect(await contents(w.table)).toEqual(await contents(w.oracleTable));
+    },
+  );
+
+  it(
+    'stays exact when writes, registry requests included, fail or lose their answers at random',
+    { timeout: 900_000 },
+    async () => {
+      const w = await world(34, 800, 5);
+      const rand = seeded(34);
+      const live = await runLive({
+        ...w,
+        records: 800,
+        batchSize: 40,
+        faults: (command, _input, when) => {
+          if (command !== 'UpdateItemCommand' && command !== 'PutItemCommand' && command !== 'GetItemCommand') {
+            return undefined;
+          }
+          const r = rand();
+          if (when === 'send' && r < 0.04) return 'fail';
+          if (when === 'answer' && r < 0.03) return 'lose-answer';
+          return undefined;
+        },
+      });
+      expect(live.failed.length).toBeGreaterThan(0);
+      const results = await redrive(w);
+      expect(results.every((r) => r.status === 'applied')).toBe(true);
       expect(await readAggregates(testDynamoDb(dynamo.endpoint), w.table)).toEqual(w.expected);
       expect(await contents(w.table)).toEqual(await contents(w.oracleTable));
     },
