@@ -4,6 +4,7 @@ import { COST } from '../../cost/options';
 import { DASHBOARD } from '../../dashboard/cli';
 import { LOADGEN } from '../../loadgen/options';
 import { START } from '../../local/start';
+import { COMMAND as REDRIVE } from '../../redrive/cli';
 import { VERIFY } from '../../verify/cli';
 import { type CliOutcome, runCli } from '../support/cli-process';
 
@@ -18,6 +19,7 @@ const TOOLS: [script: string, file: string, command: Command | undefined][] = [
   ['npm run verify', 'verify/cli.ts', VERIFY],
   ['npm run dashboard', 'dashboard/cli.ts', DASHBOARD],
   ['npm run cost', 'cost/cli.ts', COST],
+  ['npm run redrive', 'redrive/cli.ts', REDRIVE],
   // Importing bench/run.ts would start the benchmarks: its usage is checked from the outside only.
   ['npm run bench', 'bench/run.ts', undefined],
 ];
