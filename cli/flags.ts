@@ -16,7 +16,10 @@ export interface Flag {
   readonly value?: string;
   /** What the flag does, in one line. */
   readonly help: string;
-  /** The value when the flag is absent: the parser applies it and the usage shows it. */
+  /**
+   * The value when the flag is absent: the parser applies it and the usage shows it. The flag is then
+   * always present: a tool that must know whether it was given shows its default with defaultText.
+   */
   readonly default?: string | boolean;
   /** The default as the usage words it, when it is not one value (it depends on another flag, or on the environment). */
   readonly defaultText?: string;
