@@ -318,6 +318,8 @@ export class AggregatesStore {
       reads++;
       const current = await this.read(key);
       if (current?.[marker] !== undefined) return { writes, reads, replays: 1, skipped: true };
+      // A backfill replaced the item from the archive after its window closed: it holds the range already.
+      if (current?.[A.backfilledAt] !== undefined) return { writes, reads, replays: 1, skipped: true };
       const held = range.registered
         ? appliedThrough(current, source.shardId, wmName, range.last)
         : { mark: NOTHING_APPLIED };

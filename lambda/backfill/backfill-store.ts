@@ -24,7 +24,7 @@ import type { BackfilledItem, WindowSpan } from './core';
 type Item = Record<string, AttributeValue>;
 
 /** When a backfill last replaced the item (ISO-8601): a camelCase name no measure or group field can take. */
-export const BACKFILLED_AT = 'backfilledAt';
+export const BACKFILLED_AT = A.backfilledAt;
 
 export interface BackfillStoreOptions {
   /** Days an item is kept after its window closes, as the aggregator writes it. */

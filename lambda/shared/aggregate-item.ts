@@ -22,6 +22,11 @@ export const AGGREGATE_ATTR = {
   expiresAt: 'expiresAt',
   /** Sketch items only: bumped by every write, which is conditional on the version read. */
   version: 'version',
+  /**
+   * When `npm run backfill` last replaced the item from the archive. Redrive leaves such an item
+   * alone: the window was closed when it was recomputed, so the archive held every record of it.
+   */
+  backfilledAt: 'backfilledAt',
   /** The optional `byType` index over `by_key` items. */
   typeShard: 'typeShard',
   windowKey: 'windowKey',
