@@ -154,7 +154,7 @@ async function pipeline(options: { faults?: FaultPlan; sdkAttempts?: number } = 
   const table = uniqueName('declared');
   const admin = testDynamoDb(dynamo.endpoint);
   await createAggregatesTable(admin, table);
-  const client = testDynamoDb(dynamo.endpoint, options.sdkAttempts ?? 1);
+  const client = testDynamoDb(dynamo.endpoint, options.sdkAttempts ?? (options.faults ? 1 : 3));
   if (options.faults) injectFaults(client, options.faults);
   // Two stores, as two Lambda containers would have: neither may trust the other's remembered items.
   const stores = new Map<string, AggregatesStore>();
