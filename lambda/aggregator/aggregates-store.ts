@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
@@ -210,12 +211,7 @@ export class AggregatesStore {
       try {
         await this.dynamodb.send(
           new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            ...exactUpdate(this.tableName, key, { names, values, sets, adds, conditions }),
             // DynamoDB returns the item with the failure, saving the re-read; emulators may not.
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -361,14 +357,7 @@ export class AggregatesStore {
             next,
           });
           await this.dynamodb.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: key,
-              UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
-              ConditionExpression: conditions.join(' AND '),
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-            }),
+            new UpdateItemCommand(exactUpdate(this.tableName, key, { names, values, sets, adds, conditions })),
           );
         }
         return { writes, reads, replays, skipped: false };
@@ -455,6 +444,22 @@ interface ExactExpression {
   readonly conditions: string[];
   /** The extremes the item holds once the write succeeds. */
   readonly next: Map<string, number>;
+}
+
+/** The UpdateItem input of an exact item's conditional write, from its expression parts. */
+function exactUpdate(
+  tableName: string,
+  key: Item,
+  { names, values, sets, adds, conditions }: Omit<ExactExpression, 'next'>,
+): UpdateItemCommandInput {
+  return {
+    TableName: tableName,
+    Key: key,
+    UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 /**
