@@ -54,6 +54,8 @@ async function get<T>(path: string): Promise<T> {
 }
 
 const format = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+/** Axis labels fit the axis's 64 px: `12.5M`, not `12,500,000` cut to `500,000`. */
+const axisFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 const formatValue = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : format.format(v));
 
 /** `1m` → 60 000; the declarations' window sizes are `Ns`, `Nm`, `Nh` or `1d`. */
@@ -225,7 +227,7 @@ function makePlot(element: HTMLElement, data: ChartData): uPlot {
           grid: { stroke: '#1e293b' },
           ticks: { stroke: '#1e293b' },
           size: 64,
-          values: (_, splits) => splits.map((v) => format.format(v)),
+          values: (_, splits) => splits.map((v) => axisFormat.format(v)),
         },
       ],
       // A fixed time axis: the history up to the open window, however few points there are yet.
