@@ -10,15 +10,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
+  plainAttributes,
   TYPES_PARTITION,
   TYPE_LAST_SEEN,
-  groupAttributes,
   itemKey,
-  typeShardOf,
   watermarkAttribute,
-  windowKey,
 } from '../shared/aggregate-item';
-import { BY_KEY } from '../shared/declarations';
 import {
   NOTHING_APPLIED,
   appliedThrough,
@@ -129,29 +126,6 @@ export class AggregatesStore {
   }
 
   /** Attributes every write sets: the plain ones readers use, and the TTL. */
-  private baseAttributes(delta: ItemDelta): Item {
-    const a = delta.aggregate;
-    const windowStart = new Date(delta.windowStartMs).toISOString();
-    const base: Item = {
-      [A.aggregate]: { S: a.name },
-      [A.window]: { S: a.declaration.windows[delta.window] },
-      [A.windowStart]: { S: windowStart },
-      ...groupAttributes(a.groupBy, delta.group),
-      [A.expiresAt]: {
-        N: String(Math.floor((delta.windowStartMs + a.windowsMs[delta.window]) / 1000) + this.options.ttlDays * 86_400),
-      },
-    };
-    if (this.options.byTypeIndex === true && a.name === BY_KEY) {
-      const type = delta.group[a.groupBy.indexOf('type')];
-      const key = delta.group[a.groupBy.indexOf('key')];
-      if (typeof type === 'string' && typeof key === 'string') {
-        base[A.typeShard] = { S: typeShardOf(type, key) };
-        base[A.windowKey] = { S: windowKey(windowStart, key) };
-      }
-    }
-    return base;
-  }
-
   private keyOf(delta: ItemDelta): { key: Item; id: string } {
     const a = delta.aggregate;
     const { pk, sk } = itemKey(
@@ -167,7 +141,7 @@ export class AggregatesStore {
   private async add(initial: ItemDelta, source: DeltaSource): Promise<ApplyOutcome> {
     const { key, id } = this.keyOf(initial);
     const wmName = watermarkAttribute(source.shardId);
-    const base = this.baseAttributes(initial);
+    const base = plainAttributes(initial, this.options);
     let delta = initial;
     const recalled = this.recall(id);
     let known = recalled?.kind === 'extremes' ? recalled.values : undefined;
@@ -270,7 +244,7 @@ export class AggregatesStore {
         }
         delta = rest;
       }
-      const item = mergedSketchItem(delta, source.events, current, { ...key, ...this.baseAttributes(delta) });
+      const item = mergedSketchItem(delta, source.events, current, { ...key, ...plainAttributes(delta, this.options) });
       if (source.gapEnd !== undefined && needsHole(holesOf(current, source.shardId), source.gapEnd)) {
         item[holeAttribute(source.shardId, source.attemptFirst!)] = { S: watermark ?? NOTHING_APPLIED };
       }
@@ -307,7 +281,7 @@ export class AggregatesStore {
     this.forget(id);
     const wmName = watermarkAttribute(source.shardId);
     const marker = markerAttribute(source.shardId, range.first);
-    const base = this.baseAttributes(initial);
+    const base = plainAttributes(initial, this.options);
     let writes = 0;
     let reads = 0;
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {

@@ -9,15 +9,12 @@ import {
   AGGREGATE_ATTR as A,
   dayOf,
   daysBetween,
-  groupAttributes,
   itemKey,
   partitionKey,
   partitionsOf,
-  typeShardOf,
-  windowKey,
+  plainAttributes,
 } from '../shared/aggregate-item';
 import { settleAll } from '../shared/concurrency';
-import { BY_KEY } from '../shared/declarations';
 import type { PlannedAggregate } from '../shared/aggregate-plan';
 import type { BackfilledItem, WindowSpan } from './core';
 
@@ -152,27 +149,12 @@ export class BackfillStore {
     const a = b.aggregate;
     const windowName = a.declaration.windows[b.window];
     const { pk, sk } = itemKey(a.name, windowName, a.groupBy, b.windowStartMs, b.group);
-    const windowStart = new Date(b.windowStartMs).toISOString();
     const item: Item = {
       [A.pk]: { S: pk },
       [A.sk]: { S: sk },
-      [A.aggregate]: { S: a.name },
-      [A.window]: { S: windowName },
-      [A.windowStart]: { S: windowStart },
-      ...groupAttributes(a.groupBy, b.group),
-      [A.expiresAt]: {
-        N: String(Math.floor((b.windowStartMs + a.windowsMs[b.window]) / 1000) + this.options.ttlDays * 86_400),
-      },
+      ...plainAttributes(b, this.options),
       [BACKFILLED_AT]: { S: at },
     };
-    if (this.options.byTypeIndex === true && a.name === BY_KEY) {
-      const type = b.group[a.groupBy.indexOf('type')];
-      const key = b.group[a.groupBy.indexOf('key')];
-      if (typeof type === 'string' && typeof key === 'string') {
-        item[A.typeShard] = { S: typeShardOf(type, key) };
-        item[A.windowKey] = { S: windowKey(windowStart, key) };
-      }
-    }
     for (const m of a.measures) Object.assign(item, m.kind.store(m.name, b.states.get(m.name)));
     const old = stored.get(`${pk}\u0000${sk}`);
     for (const [name, value] of Object.entries(old ?? {})) if (KEPT.test(name)) item[name] = value;

@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BY_KEY } from './declarations';
 
 /**
  * Aggregates table layout, shared by the stack, the aggregator and the readers.
@@ -91,6 +92,50 @@ export function daysBetween(fromMs: number, toMs: number): string[] {
 }
 
 /** Group attributes as stored: a string, or NULL for a missing attribute. */
+/** What an item's plain attributes are made of: its declaration's window, group and start. */
+export interface ItemPlace {
+  readonly aggregate: {
+    readonly name: string;
+    readonly groupBy: readonly string[];
+    readonly windowsMs: readonly number[];
+    readonly declaration: { readonly windows: readonly string[] };
+  };
+  /** Index into the declaration's windows. */
+  readonly window: number;
+  readonly windowStartMs: number;
+  readonly group: readonly (string | null)[];
+}
+
+/**
+ * The attributes readers use and the TTL, as every writer of an item sets them (the aggregator
+ * live and on redrive, and backfill), and the `byType` index's keys on `by_key` items when asked.
+ */
+export function plainAttributes(
+  place: ItemPlace,
+  options: { readonly ttlDays: number; readonly byTypeIndex?: boolean },
+): Record<string, AttributeValue> {
+  const a = place.aggregate;
+  const windowStart = new Date(place.windowStartMs).toISOString();
+  const attributes: Record<string, AttributeValue> = {
+    [AGGREGATE_ATTR.aggregate]: { S: a.name },
+    [AGGREGATE_ATTR.window]: { S: a.declaration.windows[place.window] },
+    [AGGREGATE_ATTR.windowStart]: { S: windowStart },
+    ...groupAttributes(a.groupBy, place.group),
+    [AGGREGATE_ATTR.expiresAt]: {
+      N: String(Math.floor((place.windowStartMs + a.windowsMs[place.window]) / 1000) + options.ttlDays * 86_400),
+    },
+  };
+  if (options.byTypeIndex === true && a.name === BY_KEY) {
+    const type = place.group[a.groupBy.indexOf('type')];
+    const key = place.group[a.groupBy.indexOf('key')];
+    if (typeof type === 'string' && typeof key === 'string') {
+      attributes[AGGREGATE_ATTR.typeShard] = { S: typeShardOf(type, key) };
+      attributes[AGGREGATE_ATTR.windowKey] = { S: windowKey(windowStart, key) };
+    }
+  }
+  return attributes;
+}
+
 export function groupAttributes(
   groupBy: readonly string[],
   group: readonly (string | null)[],
