@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
-import { readEvent } from '../shared/event-schema';
+import { asciiRecordText, readEvent, readEventText, type ValidEvent } from '../shared/event-schema';
 import {
   type AggregatePlan,
   type BatchInputs,
@@ -17,6 +17,8 @@ import type { EventFields } from '../shared/fields';
 // transform (tsx for the benchmarks, vitest), each use of an imported name calls its export getter;
 // the Lambda bundle calls them directly, and so does this module now, wherever it runs.
 const readEventOf = readEvent;
+const textOf = asciiRecordText;
+const readTextOf = readEventText;
 const startOf = windowStart;
 const tooLate = isLate;
 const readInputsOf = readEventInputs;
@@ -118,9 +120,15 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
   const poison: PoisonRecord[] = [];
   let userRecords = 0;
 
-  const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void => {
+  /** `bytes` undefined: a plain record's, decoded again only if it is poison. */
+  const keep = (
+    record: InputRecord,
+    recordIndex: number,
+    e: ValidEvent | string,
+    sub: number | undefined,
+    bytes: Buffer | undefined,
+  ): void => {
     userRecords++;
-    const e = readEventOf(bytes);
     if (typeof e !== 'string') {
       events.push({
         recordIndex,
@@ -141,13 +149,20 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
         partitionKey: record.partitionKey,
         approximateArrivalTimestamp: record.approximateArrivalTimestamp,
         reason: e,
-        data: bytes,
+        data: bytes ?? Buffer.from(record.data, 'base64'),
       });
     }
   };
+  const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void =>
+    keep(record, recordIndex, readEventOf(bytes), sub, bytes);
 
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
+    const text = textOf(record.data);
+    if (text !== undefined) {
+      keep(record, i, readTextOf(text), undefined, undefined);
+      continue;
+    }
     const bytes = Buffer.from(record.data, 'base64');
     if (isKplAggregated(bytes)) {
       const users = hasValidKplChecksum(bytes) ? deaggregate(record) : undefined;

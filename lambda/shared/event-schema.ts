@@ -261,6 +261,35 @@ export function readEvent(bytes: Buffer): ValidEvent | string {
   return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed);
 }
 
+// Base64 longer than this decodes to more than the limit, whitespace aside: no need to decode it twice.
+const MAX_EVENT_BASE64_CHARS = Math.ceil(EVENT_LIMITS.maxEventBytes / 3) * 4;
+
+/**
+ * The text of a base64 record when its bytes are ASCII within the size limit, else undefined. Such
+ * bytes are valid UTF-8 and their own text, so readEventText(text) answers as readEvent(bytes) would,
+ * without a Buffer per record: atob makes the string at once. It throws on anything but plain
+ * base64, which the caller then decodes as before, so Buffer.from's leniency is kept.
+ */
+export function asciiRecordText(base64: string): string | undefined {
+  if (base64.length > MAX_EVENT_BASE64_CHARS) return undefined;
+  let text: string;
+  try {
+    text = atob(base64);
+  } catch {
+    return undefined;
+  }
+  // atob's string has one character per byte; UTF-8 takes two bytes for each above U+007F.
+  return text.length <= EVENT_LIMITS.maxEventBytes && Buffer.byteLength(text, 'utf8') === text.length
+    ? text
+    : undefined;
+}
+
+/** readEvent of a record whose text asciiRecordText gave. */
+export function readEventText(text: string): ValidEvent | string {
+  const parsed = parseText(text);
+  return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed);
+}
+
 /** Why a record is not JSON at all; no value JSON.parse returns is an instance. */
 class Refusal {
   constructor(readonly reason: string) {}
@@ -273,6 +302,10 @@ function parseRecord(bytes: Buffer): unknown {
   const text = bytes.toString('utf8');
   // Decoding turns invalid UTF-8 into U+FFFD; only then is the full check worth its pass over the bytes.
   if (text.includes('\uFFFD') && !isUtf8(bytes)) return new Refusal('record: not valid UTF-8');
+  return parseText(text);
+}
+
+function parseText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

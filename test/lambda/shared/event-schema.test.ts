@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseIsoTimestamp, validateEvent, windowStartMs } from '../../../lambda/shared/event-schema';
+import {
+  asciiRecordText,
+  EVENT_LIMITS,
+  parseIsoTimestamp,
+  readEvent,
+  readEventText,
+  validateEvent,
+  windowStartMs,
+} from '../../../lambda/shared/event-schema';
 import { mulberry32 } from './sketches/random';
 
 const base = { eventId: 'e-1', eventTime: '2026-11-23T09:44:12.345Z', type: 'page_view', key: 'user-1' };
@@ -119,5 +127,43 @@ describe('windowStartMs', () => {
     const a = parseIsoTimestamp('2026-11-23T11:44:30+02:00')!;
     const b = parseIsoTimestamp('2026-11-23T09:44:10Z')!;
     expect(windowStartMs(a, 60)).toBe(windowStartMs(b, 60));
+  });
+});
+
+describe('asciiRecordText', () => {
+  const json = JSON.stringify(base);
+  const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
+  const atLimit = JSON.stringify({ ...base, pad: '' });
+  const padded = (extra: number): string =>
+    JSON.stringify({ ...base, pad: 'x'.repeat(EVENT_LIMITS.maxEventBytes - atLimit.length + extra) });
+
+  it.each([
+    ['plain base64', b64(json), true],
+    ['unpadded base64', b64(json).replace(/=+$/, ''), true],
+    ['base64 with line breaks', b64(json).replace(/(.{60})/g, '$1\n'), true],
+    ['not JSON', b64('hello'), true],
+    ['a bad field', b64(JSON.stringify({ ...base, value: 'high' })), true],
+    ['a record at the size limit', b64(padded(0)), true],
+    ['a record one byte over it', b64(padded(1)), false],
+    ['a record far over it', b64(padded(9_000)), false],
+    ['non-ASCII text', b64(JSON.stringify({ ...base, key: 'größe' })), false],
+    ['invalid UTF-8', b64(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), false],
+    [
+      'base64url characters',
+      b64(Buffer.from([0xfb, 0xff, 0xbf]))
+        .replace('+', '-')
+        .replace('/', '_'),
+      false,
+    ],
+    ['characters outside base64', `${b64(json).slice(0, 8)}*${b64(json).slice(8)}`, false],
+    ['padding in the middle', `${b64('{}')}${b64(json)}`, false],
+    ['one character too many', `${b64(json)}Q`, false],
+  ])('answers %s as the bytes Buffer.from reads would, or leaves it to them', (_name, data, fast) => {
+    const text = asciiRecordText(data);
+    expect(text !== undefined).toBe(fast);
+    if (text === undefined) return;
+    const bytes = Buffer.from(data, 'base64');
+    expect(Buffer.from(text, 'latin1').equals(bytes)).toBe(true);
+    expect(readEventText(text)).toEqual(readEvent(bytes));
   });
 });
