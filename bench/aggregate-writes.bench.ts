@@ -19,6 +19,7 @@ import { BENCH_START_MS, defaultPlan, itemBytes, meterCapacity, readUnits, Shard
 import type { ItemSizeInput, RequestsPerItem, WritesCostInputs } from '../cost/measured-inputs';
 import type { BenchResult } from './harness';
 import { seededRandom as seeded } from '../loadgen/random';
+import { sdkItemClient } from '../lambda/shared/sdk-clients';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -202,7 +203,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
 
     // 1. Requests per item per batch, then the redelivery.
     const table = await createTable(client);
-    const first = new CountingWriter(new AggregatesStore(client, table, { ttlDays: 7 }));
+    const first = new CountingWriter(new AggregatesStore(sdkItemClient(client), table, { ttlDays: 7 }));
     const streams = [
       { stream: new ShardStream({ scenario: 'clickstream', shardId: 'shardId-000000000000' }), batches: 20 },
       { stream: new ShardStream({ scenario: 'logs', shardId: 'shardId-000000000001' }), batches: 10 },
@@ -355,7 +356,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
 
     // 3. The hot item: one that every shard writes, with 100 shards' watermarks.
     const hotTable = await createTable(client);
-    const hotStore = new AggregatesStore(client, hotTable, { ttlDays: 7 });
+    const hotStore = new AggregatesStore(sdkItemClient(client), hotTable, { ttlDays: 7 });
     const SHARDS = 100;
     const shardId = (n: number): string => `shardId-${String(n).padStart(12, '0')}`;
     const hotNames = ['temperature', 'by_type'];
@@ -404,7 +405,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
       const contendedTable = await createTable(client);
       const shared = new Map<string, Tally>();
       const contenders = Array.from({ length: CONTENDERS }, (_, s) => ({
-        writer: new CountingWriter(new AggregatesStore(client, contendedTable, { ttlDays: 7 }), shared),
+        writer: new CountingWriter(new AggregatesStore(sdkItemClient(client), contendedTable, { ttlDays: 7 }), shared),
         stream: new ShardStream({ scenario: 'iot', shardId: shardId(s), seed: 200 + s, rate: 100 }),
       }));
       for (let r = 0; r < ROUNDS; r++) {
@@ -440,7 +441,7 @@ export async function benchAggregateWrites(): Promise<WritesBench> {
 
     // 5. The byType index entry, when the index is on: one more write per by_key write.
     const indexTable = await createTable(client, true);
-    const indexed = new AggregatesStore(client, indexTable, { ttlDays: 7, byTypeIndex: true });
+    const indexed = new AggregatesStore(sdkItemClient(client), indexTable, { ttlDays: 7, byTypeIndex: true });
     await processBatch(new ShardStream({ scenario: 'clickstream' }).next(200), indexed, NO_DEAD_LETTERS, { plan });
     const byKeyItems = (await scanAll(client, indexTable)).filter((i) => i.aggregate?.S === BY_KEY);
     const projected = ['pk', 'sk', 'typeShard', 'windowKey', ...BY_TYPE_PROJECTION];

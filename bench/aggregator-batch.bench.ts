@@ -15,6 +15,7 @@ import { coreWork } from './aggregator-core.bench';
 import { clickstreamBatch, defaultPlan, ShardStream } from './events';
 import type { BatchDurationPoint } from '../cost/measured-inputs';
 import { type BenchResult, median } from './harness';
+import { sdkItemClient } from '../lambda/shared/sdk-clients';
 
 export const BATCH_SIZES = [1, 10, 100, 500, 1_000] as const;
 
@@ -37,7 +38,7 @@ export async function measureBatchDurations(rounds = 7): Promise<BatchDurationPo
     const bucket = uniqueName('bench-batch-dead-letter');
     await createAggregatesTable(testDynamoDb(dynamo.endpoint), table);
     await createBucket(testS3(s3.endpoint), bucket);
-    const store = new AggregatesStore(testDynamoDb(dynamo.endpoint), table, { ttlDays: 7 });
+    const store = new AggregatesStore(sdkItemClient(testDynamoDb(dynamo.endpoint)), table, { ttlDays: 7 });
     const deadLetters = new DeadLetterStore(testObjectWriter(s3.endpoint), bucket);
     const plan = defaultPlan();
     const stream = new ShardStream({ scenario: 'clickstream', seed: 100 });

@@ -1,13 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbError, type DynamoDbItemClient, type ItemOperation } from '../lambda/shared/dynamodb-item-client';
 
-/** DynamoDB operations that change the table: the ones local mode's faults break. */
-const WRITE_OPERATIONS = new Set([
-  'UpdateItemCommand',
-  'PutItemCommand',
-  'DeleteItemCommand',
-  'BatchWriteItemCommand',
-  'TransactWriteItemsCommand',
-]);
+/** The aggregator's DynamoDB operations that change the table: the ones local mode's faults break. */
+const WRITE_OPERATIONS = new Set<ItemOperation>(['UpdateItem', 'PutItem']);
 
 export interface FaultInjector {
   /** Share of write requests refused, 0..1; changed at any time. */
@@ -15,15 +9,15 @@ export interface FaultInjector {
   /** Write requests refused so far. */
   readonly refused: number;
   /** Makes the client's write requests fail at the current rate. */
-  apply(client: DynamoDBClient): void;
+  apply(client: DynamoDbItemClient): void;
 }
 
 /**
  * Refuses the share `rate` of a client's write requests with a 500 InternalServerError before they
- * are sent, so nothing of a refused request is applied. It sits inside the SDK's retry loop, so each
- * attempt is drawn on its own and the SDK retries it as it would a real server error: a write fails
- * only when all its attempts do (the operations contract's "the share R of the aggregator's DynamoDB
- * write requests fail before they are applied").
+ * are sent, so nothing of a refused request is applied. Each attempt is drawn on its own and the
+ * client retries it as it would a real server error: a write fails only when all its attempts do
+ * (the operations contract's "the share R of the aggregator's DynamoDB write requests fail before
+ * they are applied").
  */
 export function faultInjector(initialRate = 0, random: () => number = Math.random): FaultInjector {
   const state = { rate: initialRate, refused: 0 };
@@ -38,21 +32,14 @@ export function faultInjector(initialRate = 0, random: () => number = Math.rando
       return state.refused;
     },
     apply(client) {
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          if (state.rate > 0 && WRITE_OPERATIONS.has(context.commandName ?? '') && random() < state.rate) {
+      client.intercept({
+        beforeAttempt: (operation) => {
+          if (state.rate > 0 && WRITE_OPERATIONS.has(operation) && random() < state.rate) {
             state.refused++;
-            throw Object.assign(new Error('injected fault (local mode --fault-rate)'), {
-              name: 'InternalServerError',
-              $fault: 'server',
-              $metadata: { httpStatusCode: 500, attempts: 1 },
-            });
+            throw new DynamoDbError('injected fault (local mode --fault-rate)', 'InternalServerError', 500, 1);
           }
-          return next(args);
         },
-        // finalizeRequest at low priority runs inside the retry middleware (same step, high priority).
-        { step: 'finalizeRequest', priority: 'low', name: 'localFaultInjection' },
-      );
+      });
     },
   };
 }

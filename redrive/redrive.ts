@@ -11,6 +11,7 @@ const QUEUE_RETENTION_MS = 14 * 86_400_000;
 import { type RangeResult, backfillCommands, isRegistered, sequenceRange, streamNameOf } from './core';
 import type { Pointer, PointerSource } from './pointer-sources';
 import { readRange } from './stream-range';
+import { sdkItemClient } from '../lambda/shared/sdk-clients';
 
 export interface RedriveDeps {
   readonly kinesis: Pick<KinesisClient, 'send'>;
@@ -58,8 +59,11 @@ export interface RedriveRun {
 }
 
 export async function redriveAll(deps: RedriveDeps): Promise<RedriveRun> {
-  const store = new AggregatesStore(deps.dynamodb, deps.tableName, { ttlDays: deps.ttlDays, rememberedItems: 0 });
-  const registry = new FailureRegistryStore(deps.dynamodb, deps.tableName);
+  const store = new AggregatesStore(sdkItemClient(deps.dynamodb), deps.tableName, {
+    ttlDays: deps.ttlDays,
+    rememberedItems: 0,
+  });
+  const registry = new FailureRegistryStore(sdkItemClient(deps.dynamodb), deps.tableName);
   const pointers = await deps.source.list(deps.onBadPointer ?? (() => undefined));
   pointers.sort((a, b) =>
     a.range.shardId !== b.range.shardId

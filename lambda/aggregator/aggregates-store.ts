@@ -1,13 +1,4 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  type PutItemCommandInput,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, PutItemCommandInput, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
   AGGREGATE_ATTR as A,
   plainAttributes,
@@ -24,6 +15,7 @@ import {
   markerAttribute,
   needsHole,
 } from '../shared/failure-registry';
+import { type ItemClient, isConditionalCheckFailed } from '../shared/dynamodb-item-client';
 import type { ExactUpdate } from '../shared/measures';
 import { type DecodedEvent, type ItemDelta, deltaAfter, deltaBounds, deltaStates } from './core';
 
@@ -113,7 +105,7 @@ export class AggregatesStore {
   private readonly maxAttempts: number;
 
   constructor(
-    private readonly dynamodb: DynamoDBClient,
+    private readonly dynamodb: ItemClient,
     private readonly tableName: string,
     private readonly options: AggregatesStoreOptions,
   ) {
@@ -183,18 +175,16 @@ export class AggregatesStore {
       exactChanges(delta, states, base, known, { names, values, sets, adds, conditions, next });
       writes++;
       try {
-        await this.dynamodb.send(
-          new UpdateItemCommand({
-            ...exactUpdate(this.tableName, key, { names, values, sets, adds, conditions }),
-            // DynamoDB returns the item with the failure, saving the re-read; emulators may not.
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+        await this.dynamodb.updateItem({
+          ...exactUpdate(this.tableName, key, { names, values, sets, adds, conditions }),
+          // DynamoDB returns the item with the failure, saving the re-read; emulators may not.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
         for (const [attribute, value] of known ?? []) if (!next.has(attribute)) next.set(attribute, value);
         this.remember(id, { kind: 'extremes', values: next });
         return { writes, reads, replays, skipped: false };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
         let item = error.Item;
         if (item === undefined) {
           reads++;
@@ -251,7 +241,7 @@ export class AggregatesStore {
       item[wmName] = { S: last };
       writes++;
       try {
-        await this.dynamodb.send(new PutItemCommand(versionedPut(this.tableName, item, current)));
+        await this.dynamodb.putItem(versionedPut(this.tableName, item, current));
         // A copy is worth keeping only while this shard writes the item alone: where other shards
         // write too, it is mostly stale, and a refused put costs the whole item's write units,
         // five times a read of it.
@@ -259,7 +249,7 @@ export class AggregatesStore {
         else this.forget(id);
         return { writes, reads, replays, skipped: false };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
         // Another shard wrote in between (or the remembered copy was stale): read again, with a
         // short random pause after the first clash so that hot items' writers spread out.
         fromCache = false;
@@ -317,7 +307,7 @@ export class AggregatesStore {
         if (initial.aggregate.sketches) {
           const item = mergedSketchItem(delta, source.events, current, { ...key, ...base });
           item[marker] = values[':now'];
-          await this.dynamodb.send(new PutItemCommand(versionedPut(this.tableName, item, current)));
+          await this.dynamodb.putItem(versionedPut(this.tableName, item, current));
         } else {
           const sets = ['#r = :now'];
           const adds: string[] = [];
@@ -330,13 +320,11 @@ export class AggregatesStore {
             conditions,
             next,
           });
-          await this.dynamodb.send(
-            new UpdateItemCommand(exactUpdate(this.tableName, key, { names, values, sets, adds, conditions })),
-          );
+          await this.dynamodb.updateItem(exactUpdate(this.tableName, key, { names, values, sets, adds, conditions }));
         }
         return { writes, reads, replays, skipped: false };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       }
     }
     throw new Error(`aggregate item ${id}: still contended after ${this.maxAttempts} conditional attempts`);
@@ -350,28 +338,24 @@ export class AggregatesStore {
     const due = [...types].filter((t) => now - (this.typesRecorded.get(t) ?? -Infinity) > 3_600_000);
     await Promise.all(
       due.map(async (type) => {
-        await this.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { [A.pk]: { S: TYPES_PARTITION }, [A.sk]: { S: type } },
-            UpdateExpression: 'SET #type = :type, #seen = :seen, #exp = :exp',
-            ExpressionAttributeNames: { '#type': A.type, '#seen': TYPE_LAST_SEEN, '#exp': A.expiresAt },
-            ExpressionAttributeValues: {
-              ':type': { S: type },
-              ':seen': { S: new Date(now).toISOString() },
-              ':exp': { N: String(Math.floor(now / 1000) + this.options.ttlDays * 86_400) },
-            },
-          }),
-        );
+        await this.dynamodb.updateItem({
+          TableName: this.tableName,
+          Key: { [A.pk]: { S: TYPES_PARTITION }, [A.sk]: { S: type } },
+          UpdateExpression: 'SET #type = :type, #seen = :seen, #exp = :exp',
+          ExpressionAttributeNames: { '#type': A.type, '#seen': TYPE_LAST_SEEN, '#exp': A.expiresAt },
+          ExpressionAttributeValues: {
+            ':type': { S: type },
+            ':seen': { S: new Date(now).toISOString() },
+            ':exp': { N: String(Math.floor(now / 1000) + this.options.ttlDays * 86_400) },
+          },
+        });
         this.typesRecorded.set(type, now);
       }),
     );
   }
 
   private async read(key: Item): Promise<Item | undefined> {
-    const result = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-    );
+    const result = await this.dynamodb.getItem({ TableName: this.tableName, Key: key, ConsistentRead: true });
     return result.Item;
   }
 

@@ -1,4 +1,5 @@
-import { type AttributeValue, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { ItemClient } from '../shared/dynamodb-item-client';
 import {
   type RegistryEntry,
   type SequenceRange,
@@ -35,7 +36,7 @@ export class FailureRegistryStore {
   private readonly oneBatchPerShard: boolean;
 
   constructor(
-    private readonly dynamodb: DynamoDBClient,
+    private readonly dynamodb: ItemClient,
     private readonly tableName: string,
     options: FailureRegistryOptions = {},
   ) {
@@ -44,16 +45,14 @@ export class FailureRegistryStore {
 
   /** Records the attempt's range as in flight; it must succeed before the attempt writes anything. */
   async begin(shardId: string, range: SequenceRange, now = Date.now()): Promise<AttemptRegistration> {
-    const result = await this.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: registryKey(shardId),
-        UpdateExpression: 'SET #g = :now',
-        ExpressionAttributeNames: { '#g': entryAttribute(range) },
-        ExpressionAttributeValues: { ':now': { N: String(now) } },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const result = await this.dynamodb.updateItem({
+      TableName: this.tableName,
+      Key: registryKey(shardId),
+      UpdateExpression: 'SET #g = :now',
+      ExpressionAttributeNames: { '#g': entryAttribute(range) },
+      ExpressionAttributeValues: { ':now': { N: String(now) } },
+      ReturnValues: 'ALL_NEW',
+    });
     const entries = parseRegistry(result.Attributes);
     const gapEnd = openGapEnd(entries, range.first, this.oneBatchPerShard);
     return gapEnd === undefined ? { entries } : { entries, gapEnd };
@@ -104,20 +103,18 @@ export class FailureRegistryStore {
       values[`:d${i}`] = { N: String(e.since) };
       sets.push(`#d${i} = :d${i}`);
     });
-    await this.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: registryKey(shardId),
-        UpdateExpression: [
-          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-        ]
-          .filter((p) => p !== '')
-          .join(' '),
-        ExpressionAttributeNames: names,
-        ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }),
-    );
+    await this.dynamodb.updateItem({
+      TableName: this.tableName,
+      Key: registryKey(shardId),
+      UpdateExpression: [
+        sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+        removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      ]
+        .filter((p) => p !== '')
+        .join(' '),
+      ExpressionAttributeNames: names,
+      ...(sets.length > 0 ? { ExpressionAttributeValues: values } : {}),
+    });
   }
 
   async read(shardId: string): Promise<RegistryEntry[]> {
@@ -126,9 +123,11 @@ export class FailureRegistryStore {
 
   /** The entries, and the ranges redriven lately. */
   async readAll(shardId: string): Promise<{ entries: RegistryEntry[]; redriven: RegistryEntry[] }> {
-    const result = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.tableName, Key: registryKey(shardId), ConsistentRead: true }),
-    );
+    const result = await this.dynamodb.getItem({
+      TableName: this.tableName,
+      Key: registryKey(shardId),
+      ConsistentRead: true,
+    });
     return { entries: parseRegistry(result.Item), redriven: parseRedriven(result.Item) };
   }
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { dynamoDbClient, s3ObjectWriter } from '../shared/aws-clients';
+import { dynamoDbItemClient, s3ObjectWriter } from '../shared/aws-clients';
 import { type AggregatePlan, planAggregates } from '../shared/aggregate-plan';
 import {
   AGGREGATOR_SERVICE,
@@ -37,13 +37,13 @@ let deps:
 function dependencies(): NonNullable<typeof deps> {
   if (deps === undefined) {
     const env = readAggregatorEnv(process.env);
-    const dynamoDb = dynamoDbClient();
+    const dynamoDb = dynamoDbItemClient();
     deps = {
       aggregates: new AggregatesStore(dynamoDb, env.tableName, {
         ttlDays: env.ttlDays,
         byTypeIndex: env.byTypeIndex,
       }),
-      deadLetters: new DeadLetterStore(s3ObjectWriter(dynamoDb.config), env.deadLetterBucket),
+      deadLetters: new DeadLetterStore(s3ObjectWriter(), env.deadLetterBucket),
       registry: new FailureRegistryStore(dynamoDb, env.tableName),
       // allowedLateness defaults to the table's TTL: an item is not written after it has expired.
       plan: planAggregates(loadDeclarationsFile(env.aggregatesFile), env.ttlDays * 86_400),

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { planAggregates } from '../shared/aggregate-plan';
 import { S3Client } from '@aws-sdk/client-s3';
-import { dynamoDbClient } from '../shared/aws-clients';
+import { dynamoDbClient } from '../shared/sdk-clients';
 import { loadDeclarationsFile } from '../shared/declarations-file';
 import { ArchiveSource } from './archive-source';
 import { BackfillStore } from './backfill-store';

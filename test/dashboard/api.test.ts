@@ -9,6 +9,7 @@ import { parseDeclarations, toJson } from '../../lambda/shared/declarations';
 import { PROJECT_AGGREGATES_FILE, loadDeclarationsFile } from '../../lambda/shared/declarations-file';
 import { type Emulator, createAggregatesTable, startDynalite, testDynamoDb, uniqueName } from '../support/emulators';
 import { sequenceNumbers } from '../support/kinesis-events';
+import { sdkItemClient } from '../../lambda/shared/sdk-clients';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0);
 let dynamo: Emulator;
@@ -67,7 +68,7 @@ beforeAll(async () => {
     data: Buffer.from(JSON.stringify(event)).toString('base64'),
     approximateArrivalTimestamp: T0 / 1000,
   }));
-  const store = new AggregatesStore(client, table, { ttlDays: 1 });
+  const store = new AggregatesStore(sdkItemClient(client), table, { ttlDays: 1 });
   await processBatch(records, store, { put: () => Promise.resolve() }, { plan: planAggregates(DECLARATIONS, 86_400) });
   let faultRate = 0;
   ctx = {

@@ -31,6 +31,7 @@ import { createStream, startKinesalite, testKinesis } from '../support/kinesalit
 import { readAggregates } from '../support/read-back';
 import { DeadLetterStore } from '../../lambda/aggregator/dead-letter-store';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { sdkItemClient } from '../../lambda/shared/sdk-clients';
 
 /**
  * Redrive against kinesalite, dynalite and s3rver: the local event source mapping delivers a
@@ -142,8 +143,8 @@ interface LiveRun {
 async function runLive(run: LiveRun): Promise<{ stats: BatchStats[]; failed: FailedBatch[] }> {
   const client = testDynamoDb(dynamo.endpoint, 1);
   if (run.faults !== undefined) injectFaults(client, run.faults);
-  const store = new AggregatesStore(client, run.table, { ttlDays: 7 });
-  const registry = new FailureRegistryStore(client, run.table);
+  const store = new AggregatesStore(sdkItemClient(client), run.table, { ttlDays: 7 });
+  const registry = new FailureRegistryStore(sdkItemClient(client), run.table);
   const deadLetters = new DeadLetterStore(testObjectWriter(s3Emu.endpoint), run.bucket);
   const stats: BatchStats[] = [];
   const failed: FailedBatch[] = [];

@@ -1,15 +1,21 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynalite, startS3rver } from '../../local/emulators';
 import { aggregatesTableDefinition } from '../../lambda/shared/table-definition';
+import { DynamoDbItemClient } from '../../lambda/shared/dynamodb-item-client';
 import { type ObjectWriter, S3ObjectWriter } from '../../lambda/shared/s3-object-writer';
+import { nodeTransport } from '../../lambda/shared/signed-request';
 import type { FaultPlan } from './faults';
 
 export const TEST_CREDENTIALS = LOCAL_CREDENTIALS;
 export const TEST_REGION = LOCAL_REGION;
 export type { Emulator };
 export { startDynalite, startS3rver };
+
+/** The aggregator's own DynamoDB client (the one it deploys with) against an emulator. */
+export function testItemClient(endpoint: string, maxAttempts = 3): DynamoDbItemClient {
+  return new DynamoDbItemClient({ endpoint, region: TEST_REGION, credentials: () => TEST_CREDENTIALS, maxAttempts });
+}
 
 export function testDynamoDb(endpoint: string, maxAttempts = 3): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts });
@@ -32,22 +38,19 @@ export function testS3(endpoint: string): S3Client {
  */
 export function testObjectWriter(endpoint: string, faults?: FaultPlan): ObjectWriter {
   let current: Record<string, unknown> = {};
-  const http = new NodeHttpHandler();
+  const http = nodeTransport();
   const writer = new S3ObjectWriter({
     endpoint,
     region: TEST_REGION,
-    credentials: () => Promise.resolve(TEST_CREDENTIALS),
-    requestHandler: {
-      handle: async (request, options) => {
-        const answer = await http.handle(request, options);
-        if (faults?.('PutObjectCommand', current, 'answer') === 'lose-answer') {
-          await answer.response.body?.resume?.();
-          throw Object.assign(new Error('socket hang up (injected after the server applied the request)'), {
-            code: 'ECONNRESET',
-          });
-        }
-        return answer;
-      },
+    credentials: () => TEST_CREDENTIALS,
+    transport: async (request) => {
+      const answer = await http(request);
+      if (faults?.('PutObjectCommand', current, 'answer') === 'lose-answer') {
+        throw Object.assign(new Error('socket hang up (injected after the server applied the request)'), {
+          code: 'ECONNRESET',
+        });
+      }
+      return answer;
     },
   });
   return {

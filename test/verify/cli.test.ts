@@ -26,6 +26,7 @@ import {
 import { seeded } from '../support/faults';
 import { kinesisEvent, streamRecords } from '../support/kinesis-events';
 import { BY_KEY_DECLARATION } from '../support/declarations';
+import { sdkItemClient } from '../../lambda/shared/sdk-clients';
 
 let dynamo: Emulator;
 let s3: Emulator;
@@ -100,7 +101,7 @@ async function aggregated(seed: number): Promise<{ table: string; expectFile: st
   const client = testDynamoDb(dynamo.endpoint);
   await Promise.all([createAggregatesTable(client, table), createBucket(testS3(s3.endpoint), bucket)]);
   const made = payloads(seed, 1500);
-  const store = new AggregatesStore(client, table, { ttlDays: 7 });
+  const store = new AggregatesStore(sdkItemClient(client), table, { ttlDays: 7 });
   const plan = planAggregates(declarations, 7 * 86_400);
   const records = streamRecords(made);
   for (let i = 0; i < records.length; i += 300) {

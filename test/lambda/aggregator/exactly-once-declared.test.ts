@@ -8,7 +8,14 @@ import { parseDeclarations } from '../../../lambda/shared/declarations';
 import { HeavyHitters } from '../../../lambda/shared/sketches/heavy-hitters';
 import { HyperLogLog } from '../../../lambda/shared/sketches/hyperloglog';
 import { QuantileSketch } from '../../../lambda/shared/sketches/quantile-sketch';
-import { type Emulator, createAggregatesTable, startDynalite, testDynamoDb, uniqueName } from '../../support/emulators';
+import {
+  type Emulator,
+  createAggregatesTable,
+  startDynalite,
+  testDynamoDb,
+  testItemClient,
+  uniqueName,
+} from '../../support/emulators';
 import { type FaultPlan, injectFaults, seeded } from '../../support/faults';
 import { type StreamRecord, kinesisEvent, streamRecords } from '../../support/kinesis-events';
 import { deliver, deliverWithReplays } from '../../support/lambda-driver';
@@ -154,7 +161,7 @@ async function pipeline(options: { faults?: FaultPlan; sdkAttempts?: number } = 
   const table = uniqueName('declared');
   const admin = testDynamoDb(dynamo.endpoint);
   await createAggregatesTable(admin, table);
-  const client = testDynamoDb(dynamo.endpoint, options.sdkAttempts ?? (options.faults ? 1 : 3));
+  const client = testItemClient(dynamo.endpoint, options.sdkAttempts ?? (options.faults ? 1 : 3));
   if (options.faults) injectFaults(client, options.faults);
   // Two stores, as two Lambda containers would have: neither may trust the other's remembered items.
   const stores = new Map<string, AggregatesStore>();

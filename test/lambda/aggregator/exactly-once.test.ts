@@ -12,6 +12,7 @@ import {
   startDynalite,
   startS3rver,
   testDynamoDb,
+  testItemClient,
   testObjectWriter,
   testS3,
   uniqueName,
@@ -60,7 +61,7 @@ async function pipeline(
   const s3Admin = testS3(s3.endpoint);
   await Promise.all([createAggregatesTable(admin, table), createBucket(s3Admin, bucket)]);
 
-  const dynamoClient = testDynamoDb(dynamo.endpoint, options.sdkAttempts ?? (options.dynamoFaults ? 1 : 3));
+  const dynamoClient = testItemClient(dynamo.endpoint, options.sdkAttempts ?? (options.dynamoFaults ? 1 : 3));
   if (options.dynamoFaults) injectFaults(dynamoClient, options.dynamoFaults);
   const store = new AggregatesStore(dynamoClient, table, { ttlDays: 7 });
   const deadLetterStore = new DeadLetterStore(testObjectWriter(s3.endpoint, options.s3Faults), bucket);

@@ -2,15 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  backoffMs,
-  isRetryable,
-  maxAttemptsFromEnv,
-  objectUrl,
-  S3ObjectWriter,
-  S3WriteError,
-  s3EndpointFromEnv,
-} from '../../../lambda/shared/s3-object-writer';
+import { objectUrl, S3ObjectWriter, S3WriteError, s3EndpointFromEnv } from '../../../lambda/shared/s3-object-writer';
+import { backoffMs, isRetryable, maxAttemptsFromEnv } from '../../../lambda/shared/signed-request';
 import {
   type Emulator,
   TEST_CREDENTIALS,
@@ -183,7 +176,7 @@ describe('S3ObjectWriter', () => {
       const writer = new S3ObjectWriter({
         endpoint,
         region: TEST_REGION,
-        credentials: () => Promise.resolve(TEST_CREDENTIALS),
+        credentials: () => TEST_CREDENTIALS,
         sleep: (ms) => {
           waits.push(ms);
           return Promise.resolve();
@@ -203,7 +196,7 @@ describe('S3ObjectWriter', () => {
       const writer = new S3ObjectWriter({
         endpoint,
         region: TEST_REGION,
-        credentials: () => Promise.resolve(TEST_CREDENTIALS),
+        credentials: () => TEST_CREDENTIALS,
         sleep: noSleep,
       });
       const put = writer.putObject({ bucket: 'b', key: 'k', body: 'x', contentType: 'text/plain' });
@@ -221,7 +214,7 @@ describe('S3ObjectWriter', () => {
     const writer = new S3ObjectWriter({
       endpoint,
       region: TEST_REGION,
-      credentials: () => Promise.resolve(TEST_CREDENTIALS),
+      credentials: () => TEST_CREDENTIALS,
       maxAttempts: 3,
       sleep: noSleep,
     });
@@ -249,7 +242,7 @@ describe('S3ObjectWriter', () => {
       const writer = new S3ObjectWriter({
         endpoint: s3.endpoint,
         region: TEST_REGION,
-        credentials: () => Promise.resolve(TEST_CREDENTIALS),
+        credentials: () => TEST_CREDENTIALS,
       });
       const key = 'poison/dt=2026-12-02/shardId-000000000000/a b+c.json';
       const body = JSON.stringify({ data: 'é'.repeat(100) });
