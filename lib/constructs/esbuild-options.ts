@@ -1,4 +1,4 @@
-import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
 /** The bundling options esbuildOptions maps; commandHooks run around esbuild and do not change its output. */
@@ -10,6 +10,7 @@ const MAPPED = new Set([
   'externalModules',
   'mainFields',
   'commandHooks',
+  'banner',
 ]);
 
 /**
@@ -41,7 +42,13 @@ export function esbuildOptions(
     sourcesContent: bundling.sourcesContent ?? true,
     external: bundling.externalModules ?? [],
     ...(bundling.mainFields === undefined ? {} : { mainFields: bundling.mainFields }),
+    ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
     metafile: true,
     logLevel: 'warning',
   };
+}
+
+/** The file NodejsFunction writes the bundle to: `index.mjs` for an ES module bundle, else `index.js`. */
+export function bundleFileName(props: Pick<NodejsFunctionProps, 'bundling'>): string {
+  return props.bundling?.format === OutputFormat.ESM ? 'index.mjs' : 'index.js';
 }
