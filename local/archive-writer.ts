@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { GetRecordsCommand, type KinesisClient, ListShardsCommand, type _Record } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { deaggregateSync } from 'aws-kinesis-agg';
+import { deaggregate } from '../lambda/shared/kpl-deaggregate';
 import { Checkpoints } from './checkpoints';
 import { shardIterator } from './shard-iterator';
 
@@ -41,21 +41,10 @@ export function archiveKey(prefix: string, deliveryStream: string, arrival: Date
 
 /** The user records of a Kinesis record, KPL-aggregated or not, as Firehose de-aggregates them. */
 function userRecords(record: _Record): Buffer[] {
-  let out: Buffer[] = [Buffer.from(record.Data!)];
-  deaggregateSync(
-    {
-      partitionKey: record.PartitionKey!,
-      sequenceNumber: record.SequenceNumber!,
-      data: Buffer.from(record.Data!).toString('base64'),
-      approximateArrivalTimestamp: record.ApproximateArrivalTimestamp!.getTime() / 1000,
-      kinesisSchemaVersion: '1.0',
-    },
-    true,
-    (err, users) => {
-      if (!err && users !== undefined) out = users.map((u) => Buffer.from(u.data, 'base64'));
-    },
-  );
-  return out;
+  const data = Buffer.from(record.Data!);
+  const users = deaggregate(data, record.PartitionKey!);
+  // A damaged aggregate is archived whole, as one line.
+  return typeof users === 'string' ? [data] : users.map((u) => u.data);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
 import { asciiRecordText, readEvent, readEventText, type ValidEvent } from '../shared/event-schema';
+import { deaggregate, isKplAggregated } from '../shared/kpl-deaggregate';
 import {
   type AggregatePlan,
   type BatchInputs,
@@ -66,50 +65,9 @@ export interface DecodedBatch {
   readonly userRecords: number;
 }
 
-const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
-const KPL_CHECKSUM_BYTES = 16;
-
-function isKplAggregated(bytes: Buffer): boolean {
-  // Byte by byte: a subarray per record would cost a Buffer allocation on the hot path.
-  return (
-    bytes.length > KPL_MAGIC.length + KPL_CHECKSUM_BYTES &&
-    bytes[0] === KPL_MAGIC[0] &&
-    bytes[1] === KPL_MAGIC[1] &&
-    bytes[2] === KPL_MAGIC[2] &&
-    bytes[3] === KPL_MAGIC[3]
-  );
-}
-
-function hasValidKplChecksum(bytes: Buffer): boolean {
-  const body = bytes.subarray(KPL_MAGIC.length, bytes.length - KPL_CHECKSUM_BYTES);
-  const digest = createHash('md5').update(body).digest();
-  return digest.equals(bytes.subarray(bytes.length - KPL_CHECKSUM_BYTES));
-}
-
-/**
- * Splits a KPL-aggregated record into its user records with aws-kinesis-agg.
- * Returns undefined when the protobuf body is damaged; the caller then treats the
- * whole Kinesis record as one poison record, as the KCL does.
- */
-function deaggregate(record: InputRecord): UserRecord[] | undefined {
-  let failed = false;
-  let result: UserRecord[] | undefined;
-  deaggregateSync(
-    {
-      partitionKey: record.partitionKey,
-      sequenceNumber: record.sequenceNumber,
-      data: record.data,
-      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-      kinesisSchemaVersion: '1.0',
-    },
-    false,
-    (err, userRecords) => {
-      if (err) failed = true;
-      else result = userRecords;
-    },
-  );
-  return failed ? undefined : result;
-}
+// Local bindings as above: these are called per Kinesis record.
+const kplAggregated = isKplAggregated;
+const deaggregateOf = deaggregate;
 
 /**
  * Decodes a batch: base64, KPL de-aggregation, the event contract. Never throws on bad
@@ -164,9 +122,10 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
       continue;
     }
     const bytes = Buffer.from(record.data, 'base64');
-    if (isKplAggregated(bytes)) {
-      const users = hasValidKplChecksum(bytes) ? deaggregate(record) : undefined;
-      if (users === undefined) {
+    if (kplAggregated(bytes)) {
+      const users = deaggregateOf(bytes, record.partitionKey);
+      // A damaged aggregate is one poison record, whole: the KCL passes it on undivided too.
+      if (typeof users === 'string') {
         userRecords++;
         poison.push({
           recordIndex: i,
@@ -174,12 +133,12 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
           sequenceNumber: record.sequenceNumber,
           partitionKey: record.partitionKey,
           approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-          reason: 'record: KPL-aggregated record with a bad checksum or body',
+          reason: `record: KPL-aggregated record with a bad checksum or body: ${users}`,
           data: bytes,
         });
         continue;
       }
-      for (const user of users) accept(record, i, Buffer.from(user.data, 'base64'), user.subSequenceNumber);
+      for (const user of users) accept(record, i, user.data, user.subSequenceNumber);
     } else {
       accept(record, i, bytes, undefined);
     }
