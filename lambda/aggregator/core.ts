@@ -1,4 +1,4 @@
-import { asciiRecordText, readEvent, readEventText, type ValidEvent } from '../shared/event-schema';
+import { asciiRecordText, type EventMaker, readEvent, readEventText } from '../shared/event-schema';
 import { deaggregate, isKplAggregated } from '../shared/kpl-deaggregate';
 import {
   type AggregatePlan,
@@ -45,6 +45,20 @@ export interface DecodedEvent extends EventFields {
   readonly arrivalMs: number;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The one object a valid event becomes: decodeBatch sets its position and arrival once it is made. */
+const decodedEvent: EventMaker<Mutable<DecodedEvent>> = (type, key, value, eventTimeMs, attributes) => ({
+  recordIndex: 0,
+  sub: 0,
+  type,
+  key,
+  value,
+  eventTimeMs,
+  arrivalMs: 0,
+  attributes,
+});
+
 export interface PoisonRecord {
   readonly recordIndex: number;
   readonly shardId: string;
@@ -82,22 +96,16 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
   const keep = (
     record: InputRecord,
     recordIndex: number,
-    e: ValidEvent | string,
+    e: Mutable<DecodedEvent> | string,
     sub: number | undefined,
     bytes: Buffer | undefined,
   ): void => {
     userRecords++;
     if (typeof e !== 'string') {
-      events.push({
-        recordIndex,
-        sub: sub ?? 0,
-        type: e.type,
-        key: e.key,
-        value: e.value,
-        eventTimeMs: e.eventTimeMs,
-        arrivalMs: record.approximateArrivalTimestamp * 1000,
-        attributes: e.attributes,
-      });
+      e.recordIndex = recordIndex;
+      e.sub = sub ?? 0;
+      e.arrivalMs = record.approximateArrivalTimestamp * 1000;
+      events.push(e);
     } else {
       poison.push({
         recordIndex,
@@ -112,13 +120,13 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
     }
   };
   const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void =>
-    keep(record, recordIndex, readEventOf(bytes), sub, bytes);
+    keep(record, recordIndex, readEventOf(bytes, decodedEvent), sub, bytes);
 
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     const text = textOf(record.data);
     if (text !== undefined) {
-      keep(record, i, readTextOf(text), undefined, undefined);
+      keep(record, i, readTextOf(text, decodedEvent), undefined, undefined);
       continue;
     }
     const bytes = Buffer.from(record.data, 'base64');

@@ -44,6 +44,18 @@ export interface ValidEvent {
   readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
+/** Makes the caller's object of a valid event's fields, so a hot path makes one object per event. */
+export type EventMaker<T> = (
+  type: string,
+  key: string,
+  value: number,
+  eventTimeMs: number,
+  attributes: Readonly<Record<string, unknown>> | undefined,
+) => T;
+
+const validEvent: EventMaker<ValidEvent> = (type, key, value, eventTimeMs, attributes) =>
+  attributes === undefined ? { type, key, value, eventTimeMs } : { type, key, value, eventTimeMs, attributes };
+
 export type Validation =
   { readonly ok: true; readonly event: ValidEvent } | { readonly ok: false; readonly reason: string };
 
@@ -183,12 +195,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * because it is stored with the poison record for whoever has to fix the producer.
  */
 export function validateEvent(input: unknown): Validation {
-  const event = checkEvent(input);
+  const event = checkEvent(input, validEvent);
   return typeof event === 'string' ? invalid(event) : { ok: true, event };
 }
 
-/** validateEvent's checks: the event, or the reason it is not one. */
-function checkEvent(input: unknown): ValidEvent | string {
+/** validateEvent's checks: the event made by `make`, or the reason it is not one. */
+function checkEvent<T>(input: unknown, make: EventMaker<T>): T | string {
   if (!isPlainObject(input)) return 'event: must be a JSON object';
   const { eventId, eventTime, type, key, value, attributes } = input;
   if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > EVENT_LIMITS.eventIdMaxLength) {
@@ -233,9 +245,7 @@ function checkEvent(input: unknown): ValidEvent | string {
   if (attributes !== undefined && !isPlainObject(attributes)) {
     return 'attributes: optional JSON object';
   }
-  return attributes === undefined
-    ? { type, key, value: numeric, eventTimeMs }
-    : { type, key, value: numeric, eventTimeMs, attributes: attributes };
+  return make(type, key, numeric, eventTimeMs, attributes);
 }
 
 export type Decoded =
@@ -249,16 +259,19 @@ export type Decoded =
 export function decodeEvent(bytes: Buffer): Decoded {
   const parsed = parseRecord(bytes);
   if (parsed instanceof Refusal) return { ok: false, reason: parsed.reason };
-  const event = checkEvent(parsed);
+  const event = checkEvent(parsed, validEvent);
   return typeof event === 'string'
     ? { ok: false, reason: event }
     : { ok: true, event, parsed: parsed as Record<string, unknown> };
 }
 
-/** decodeEvent without the wrapping objects, for the aggregator's hot path: the event, or the reason it is not one. */
-export function readEvent(bytes: Buffer): ValidEvent | string {
+/**
+ * decodeEvent without the wrapping objects, for the aggregator's hot path: the event as `make` makes
+ * it, or the reason it is not one.
+ */
+export function readEvent<T>(bytes: Buffer, make: EventMaker<T>): T | string {
   const parsed = parseRecord(bytes);
-  return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed);
+  return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed, make);
 }
 
 // Base64 longer than this decodes to more than the limit, whitespace aside: no need to decode it twice.
@@ -266,7 +279,7 @@ const MAX_EVENT_BASE64_CHARS = Math.ceil(EVENT_LIMITS.maxEventBytes / 3) * 4;
 
 /**
  * The text of a base64 record when its bytes are ASCII within the size limit, else undefined. Such
- * bytes are valid UTF-8 and their own text, so readEventText(text) answers as readEvent(bytes) would,
+ * bytes are valid UTF-8 and their own text, so readEventText(text) answers as readEvent(bytes) does,
  * without a Buffer per record: atob makes the string at once. It throws on anything but plain
  * base64, which the caller then decodes as before, so Buffer.from's leniency is kept.
  */
@@ -285,9 +298,9 @@ export function asciiRecordText(base64: string): string | undefined {
 }
 
 /** readEvent of a record whose text asciiRecordText gave. */
-export function readEventText(text: string): ValidEvent | string {
+export function readEventText<T>(text: string, make: EventMaker<T>): T | string {
   const parsed = parseText(text);
-  return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed);
+  return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed, make);
 }
 
 /** Why a record is not JSON at all; no value JSON.parse returns is an instance. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   asciiRecordText,
   EVENT_LIMITS,
+  type EventMaker,
   parseIsoTimestamp,
   readEvent,
   readEventText,
@@ -133,6 +134,7 @@ describe('windowStartMs', () => {
 describe('asciiRecordText', () => {
   const json = JSON.stringify(base);
   const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
+  const fields: EventMaker<unknown[]> = (...all) => all;
   const atLimit = JSON.stringify({ ...base, pad: '' });
   const padded = (extra: number): string =>
     JSON.stringify({ ...base, pad: 'x'.repeat(EVENT_LIMITS.maxEventBytes - atLimit.length + extra) });
@@ -164,6 +166,6 @@ describe('asciiRecordText', () => {
     if (text === undefined) return;
     const bytes = Buffer.from(data, 'base64');
     expect(Buffer.from(text, 'latin1').equals(bytes)).toBe(true);
-    expect(readEventText(text)).toEqual(readEvent(bytes));
+    expect(readEventText(text, fields)).toEqual(readEvent(bytes, fields));
   });
 });
