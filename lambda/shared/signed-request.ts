@@ -183,26 +183,28 @@ export interface AttemptOutcome {
   readonly transportError?: boolean;
 }
 
-/** Error codes the SDK's standard strategy retries (@smithy/service-error-classification), of any service. */
+/**
+ * The throttling and transient error codes the SDK's standard strategy retries (@smithy/core's
+ * service-error-classification constants); 5xx answers are retried by their status.
+ */
 const RETRYABLE_CODES = new Set([
   'BandwidthLimitExceeded',
   'EC2ThrottledException',
-  'InternalError',
   'LimitExceededException',
   'PriorRequestNotComplete',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'RequestThrottled',
   'RequestThrottledException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ServiceUnavailable',
   'SlowDown',
   'ThrottledException',
   'Throttling',
   'ThrottlingException',
   'TooManyRequestsException',
   'TransactionInProgressException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 
 /** Retried as the SDK's standard strategy retries: transport failures, 5xx, 429 and throttling codes. */
