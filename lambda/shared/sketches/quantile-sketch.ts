@@ -1,7 +1,5 @@
-import { DDSketch } from '@datadog/sketches-js';
 import { ByteReader, ByteWriter } from './bytes';
-
-type Mapping = DDSketch['mapping'];
+import { LogarithmicMapping } from './logarithmic-mapping';
 
 const MAGIC = 0x51; // 'Q'
 const VERSION = 1;
@@ -11,13 +9,13 @@ const MAPPINGS_KEPT = 64;
 const FIRST_BINS = 32;
 const NO_COUNTS: number[] = [];
 
-const mappings = new Map<number, Mapping>();
+const mappings = new Map<number, LogarithmicMapping>();
 
-/** The library's logarithmic mapping of an accuracy, made once: it holds no state of a sketch. */
-function mappingOf(relativeAccuracy: number): Mapping {
+/** The logarithmic mapping of an accuracy, made once: it holds no state of a sketch. */
+function mappingOf(relativeAccuracy: number): LogarithmicMapping {
   let mapping = mappings.get(relativeAccuracy);
   if (mapping === undefined) {
-    mapping = new DDSketch({ relativeAccuracy }).mapping;
+    mapping = new LogarithmicMapping(relativeAccuracy);
     if (mappings.size < MAPPINGS_KEPT) mappings.set(relativeAccuracy, mapping);
   }
   return mapping;
@@ -25,9 +23,9 @@ function mappingOf(relativeAccuracy: number): Mapping {
 
 /**
  * Counts by bin key, held densely from the lowest key to the highest, with room on both sides.
- * It stands in for the library's DenseStore, which grows by copying plain arrays and centring
- * them again, several times over for every new sketch: a group's sketch in one batch holds a few
- * dozen values, so that growth was most of the cost of adding them.
+ * It stands in for the DenseStore of @datadog/sketches-js, which grows by copying plain arrays
+ * and centring them again, several times over for every new sketch: a group's sketch in one
+ * batch holds a few dozen values, so that growth was most of the cost of adding them.
  */
 class Bins {
   counts = NO_COUNTS;
@@ -98,12 +96,14 @@ export function nearestRank(q: number, n: number): number {
 /**
  * Mergeable quantile sketch with relative-error guarantees: DDSketch (Masson, Rim, Lee,
  * "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees",
- * VLDB 2019), using the logarithmic mapping of @datadog/sketches-js and unbounded dense
- * stores. Every answer is within `relativeAccuracy` of the value at the nearest rank; values
- * with |v| below about 1.1e-308 count as zeros.
+ * VLDB 2019), with the logarithmic mapping of @datadog/sketches-js (reproduced bit for bit in
+ * logarithmic-mapping.ts, so encodings are unchanged) and unbounded dense stores. Every answer
+ * is within `relativeAccuracy` of the value at the nearest rank; values with |v| below about
+ * 1.1e-308 count as zeros.
  *
- * The library is used for its mapping only. Its dense store regrows several times for each new
- * sketch (see Bins), and in 2.1.1:
+ * The library is now only the tests' oracle: the mapping was all we took from it (about 50 KB
+ * of the aggregator bundle, with the protobufjs it requires), its dense store regrows several
+ * times for each new sketch (see Bins), and in 2.1.1:
  * - `getValueAtQuantile` reads the 0-based rank floor(q·(n−1)) (the "lower" rank), which
  *   is one rank below the nearest rank ceil(q·n) whenever frac(q·n) < q, so the rank is
  *   computed here;
@@ -116,7 +116,7 @@ export function nearestRank(q: number, n: number): number {
  */
 export class QuantileSketch {
   readonly relativeAccuracy: number;
-  private readonly mapping: Mapping;
+  private readonly mapping: LogarithmicMapping;
   private readonly positive = new Bins();
   /** Keyed by |v|. */
   private readonly negative = new Bins();
