@@ -87,6 +87,8 @@ class Malformed extends Error {}
 
 /** The reader's position in the buffer being read: one record is read at a time, synchronously. */
 let at = 0;
+/** The wire type of the field whose key `fieldOf` read last. */
+let wire = 0;
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -101,18 +103,16 @@ function readAggregatedRecord(buf: Buffer, start: number, end: number): UserReco
   const data: Buffer[] = [];
   at = start;
   while (at < end) {
-    const tag = varint(buf, end);
-    const wire = tag % 8;
-    const field = (tag - wire) / 8;
+    const field = fieldOf(buf, end);
     if (field === 1 || field === 2) {
-      const length = lengthOf(buf, end, wire, field);
+      const length = lengthOf(buf, end, field);
       (field === 1 ? partitionKeys : hashKeys).push(buf.toString('utf8', at, at + length));
       at += length;
     } else if (field === 3) {
-      const length = lengthOf(buf, end, wire, field);
+      const length = lengthOf(buf, end, field);
       readRecord(buf, at + length, data.length, keyIndexes, hashKeyIndexes, data);
     } else {
-      skip(buf, end, wire, field);
+      skip(buf, end, field);
     }
   }
   const records = new Array<UserRecord>(data.length);
@@ -146,23 +146,21 @@ function readRecord(
   let hashKeyIndex = -1;
   let bytes: Buffer | undefined;
   while (at < end) {
-    const tag = varint(buf, end);
-    const wire = tag % 8;
-    const field = (tag - wire) / 8;
+    const field = fieldOf(buf, end);
     if (field === 1 || field === 2) {
-      expectWire(wire, WIRE_VARINT, field);
+      expectWire(WIRE_VARINT, field);
       const value = varint(buf, end);
       if (field === 1) keyIndex = value;
       else hashKeyIndex = value;
     } else if (field === 3) {
-      const length = lengthOf(buf, end, wire, field);
+      const length = lengthOf(buf, end, field);
       bytes = buf.subarray(at, at + length);
       at += length;
     } else if (field === 4) {
-      const length = lengthOf(buf, end, wire, field);
+      const length = lengthOf(buf, end, field);
       checkTag(buf, at + length, index);
     } else {
-      skip(buf, end, wire, field);
+      skip(buf, end, field);
     }
   }
   if (keyIndex < 0) throw new Malformed(`record ${index}: no partition key index`);
@@ -176,18 +174,23 @@ function readRecord(
 function checkTag(buf: Buffer, end: number, index: number): void {
   let hasKey = false;
   while (at < end) {
-    const tag = varint(buf, end);
-    const wire = tag % 8;
-    const field = (tag - wire) / 8;
+    const field = fieldOf(buf, end);
     if (field === 1 || field === 2) {
-      const length = lengthOf(buf, end, wire, field);
+      const length = lengthOf(buf, end, field);
       at += length;
       hasKey ||= field === 1;
     } else {
-      skip(buf, end, wire, field);
+      skip(buf, end, field);
     }
   }
   if (!hasKey) throw new Malformed(`record ${index}: a tag without its key`);
+}
+
+/** Reads a field's key: its field number, and its wire type into `wire`. */
+function fieldOf(buf: Buffer, end: number): number {
+  const key = varint(buf, end);
+  wire = key % 8;
+  return (key - wire) / 8;
 }
 
 /** An unsigned LEB128 varint of at most 10 bytes; exact up to 2^53, which every index is below. */
@@ -208,8 +211,8 @@ function varint(buf: Buffer, end: number): number {
  * The length of a length-delimited field, checked against `end`; `at` is then at its first byte,
  * so `at + lengthOf(...)` would be wrong: read the length first.
  */
-function lengthOf(buf: Buffer, end: number, wire: number, field: number): number {
-  expectWire(wire, WIRE_LENGTH, field);
+function lengthOf(buf: Buffer, end: number, field: number): number {
+  expectWire(WIRE_LENGTH, field);
   return within(varint(buf, end), end, field);
 }
 
@@ -218,19 +221,19 @@ function within(length: number, end: number, field: number): number {
   return length;
 }
 
-function expectWire(wire: number, expected: number, field: number): void {
+function expectWire(expected: number, field: number): void {
   if (wire !== expected) throw new Malformed(`field ${field}: wire type ${wire}, expected ${expected}`);
 }
 
 /** Steps over a field this reader does not know. */
-function skip(buf: Buffer, end: number, wire: number, field: number): void {
+function skip(buf: Buffer, end: number, field: number): void {
   if (field === 0) throw new Malformed(`field number 0 at byte ${at}`);
   let length: number;
   if (wire === WIRE_VARINT) {
     varint(buf, end);
     return;
   } else if (wire === WIRE_LENGTH) {
-    length = lengthOf(buf, end, wire, field);
+    length = lengthOf(buf, end, field);
   } else if (wire === WIRE_FIXED64) {
     length = within(8, end, field);
   } else if (wire === WIRE_FIXED32) {
