@@ -1,4 +1,5 @@
-import { isUtf8 } from 'node:buffer';
+// A builtin taken as CommonJS, not an ES import, for the aggregator's cold start: see signed-request.ts.
+const { isUtf8 } = process.getBuiltinModule('node:buffer');
 /**
  * Event contract v1: one JSON object per Kinesis user record.
  * Shared by the aggregator, local mode, the load generator and the infrastructure.

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+// A builtin taken as CommonJS, not an ES import, for the aggregator's cold start: see signed-request.ts.
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * De-aggregation of KPL-aggregated Kinesis records, in place of aws-kinesis-agg's deaggregateSync:

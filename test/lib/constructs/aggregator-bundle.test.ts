@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,12 @@ describe('the aggregator bundle', () => {
     expect(inputs).toContain('lambda/shared/signed-request.ts');
     expect(inputs).toContain('lambda/shared/dynamodb-item-client.ts');
     expect(inputs).toContain('lambda/shared/s3-object-writer.ts');
+  });
+
+  it('is an ES module that never calls require: esbuild left out its dynamic-require shim', () => {
+    const code = readFileSync(bundle, 'utf8');
+    expect(code).not.toMatch(/Dynamic require of/);
+    expect(code).not.toMatch(/typeof require/);
   });
 
   it('aggregates a batch and parks its poison records in the bucket, run as Lambda would load it', async () => {
