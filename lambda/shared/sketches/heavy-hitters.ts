@@ -34,6 +34,33 @@ function hasSurrogate(text: string): boolean {
   return false;
 }
 
+/**
+ * The value of ascending rank `rank` among the first `n` of `values`, which it reorders: Hoare's
+ * selection, in place, with no allocation; reduce runs once per `capacity` new values.
+ */
+function select(values: Float64Array, n: number, rank: number): number {
+  let low = 0;
+  let high = n - 1;
+  while (low < high) {
+    const pivot = values[(low + high) >>> 1];
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i++] = values[j];
+        values[j--] = t;
+      }
+    }
+    if (rank <= j) high = j;
+    else if (rank >= i) low = i;
+    else return values[rank];
+  }
+  return values[rank];
+}
+
 function byValue(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -82,9 +109,17 @@ export class HeavyHitters {
   add(value: string, count = 1): void {
     checkCount(count, 'count');
     if (!Number.isSafeInteger(this.added + count)) throw new RangeError('total count too large');
-    value = normalize(value);
     this.added += count;
-    this.counters.set(value, (this.counters.get(value) ?? 0) + count);
+    // A value counted already is its own normalized form (normalize keeps what it made): most adds
+    // stop here, and the count of values stays as it was.
+    const known = this.counters.get(value);
+    if (known !== undefined) {
+      this.counters.set(value, known + count);
+      return;
+    }
+    const normalized = normalize(value);
+    // Unchanged, it was just looked up; changed, it may be counted under its normal form.
+    this.counters.set(normalized, (normalized === value ? 0 : (this.counters.get(normalized) ?? 0)) + count);
     if (this.counters.size > 2 * this.capacity) this.reduce();
   }
 
@@ -178,15 +213,13 @@ export class HeavyHitters {
 
   private reduce(): void {
     if (this.counters.size <= this.capacity) return;
-    // The (capacity+1)-th largest counter; a typed array sorts numbers natively, with no comparator calls.
     if (counterScratch.length < this.counters.size) counterScratch = new Float64Array(2 * this.counters.size);
     let n = 0;
     for (const count of this.counters.values()) counterScratch[n++] = count;
-    const ascending = counterScratch.subarray(0, n).sort();
-    const cut = ascending[n - 1 - this.capacity];
-    for (const [value, count] of this.counters) {
-      if (count > cut) this.counters.set(value, count - cut);
-      else this.counters.delete(value);
-    }
+    const cut = select(counterScratch, n, n - 1 - this.capacity);
+    // A new map of the kept values: cheaper than deleting most entries of this one.
+    const kept = new Map<string, number>();
+    for (const [value, count] of this.counters) if (count > cut) kept.set(value, count - cut);
+    this.counters = kept;
   }
 }
