@@ -33,6 +33,10 @@ const BENCH: Command = {
       type: 'boolean',
       help: 'run only the aggregator core benchmark (about 10 s), print its ratios and write nothing',
     },
+    'bundle-only': {
+      type: 'boolean',
+      help: 'run only the aggregator bundle benchmark (about 30 s), print its results and write nothing',
+    },
   },
   notes: ['Exit 1 when a benchmark misses its target.'],
 };
@@ -169,11 +173,10 @@ async function updateBlock(file: string, markers: { start: string; end: string }
 }
 
 /** The core benchmark alone, to measure a change to the core several times over: nothing is written. */
-function coreOnly(): void {
+async function only(file: string, bench: () => BenchResult[] | Promise<BenchResult[]>): Promise<void> {
   const loadAtStart = loadavg()[0];
-  const results = benchAggregatorCore();
-  for (const r of results)
-    console.log(consoleLine({ ...r, id: r.id ?? r.name, file: 'bench/aggregator-core.bench.ts' }));
+  const results = await bench();
+  for (const r of results) console.log(consoleLine({ ...r, id: r.id ?? r.name, file }));
   console.log(`load average (1 min) ${loadAtStart.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
   if (results.some((r) => r.pass === false)) process.exitCode = 1;
 }
@@ -252,8 +255,15 @@ async function main(): Promise<void> {
 }
 
 const parsed = parseCommandLine(BENCH, process.argv.slice(2), (argv) => parseFlags(argv, BENCH.flags));
-if ('options' in parsed && parsed.options['core-only'] === true) {
-  coreOnly();
+if ('options' in parsed && (parsed.options['core-only'] === true || parsed.options['bundle-only'] === true)) {
+  const [file, bench] =
+    parsed.options['core-only'] === true
+      ? ['bench/aggregator-core.bench.ts', benchAggregatorCore]
+      : ['bench/aggregator-bundle.bench.ts', () => benchAggregatorBundle()];
+  only(file, bench).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 } else if ('options' in parsed) {
   main().catch((error: unknown) => {
     console.error(error);
