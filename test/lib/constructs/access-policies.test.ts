@@ -52,12 +52,19 @@ const ACTION_OF_COMMAND: Record<string, string> = {
   DescribeStacksCommand: 'cloudformation:DescribeStacks',
 };
 
-/** Every `new XCommand(` in the TypeScript files directly under these directories. */
+/**
+ * Every `new XCommand(` in the TypeScript files directly under these directories, and every call
+ * of the aggregator's ItemClient (`.getItem(` is GetItemCommand's call).
+ */
 function commandsSent(...dirs: string[]): string[] {
   const found = new Set<string>();
   for (const dir of dirs) {
     for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.ts'))) {
-      for (const m of readFileSync(join(ROOT, dir, file), 'utf8').matchAll(/new (\w+Command)\(/g)) found.add(m[1]);
+      const text = readFileSync(join(ROOT, dir, file), 'utf8');
+      for (const m of text.matchAll(/new (\w+Command)\(/g)) found.add(m[1]);
+      for (const m of text.matchAll(/\.(getItem|putItem|updateItem)\(/g)) {
+        found.add(`${m[1][0].toUpperCase()}${m[1].slice(1)}Command`);
+      }
     }
   }
   return [...found].sort();
