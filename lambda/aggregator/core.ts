@@ -225,11 +225,20 @@ class GroupSlot {
  */
 type GroupTree = Map<string | null, GroupTree | GroupSlot>;
 
-function slotOf(aggregate: PlannedAggregate, tree: GroupTree, e: DecodedEvent): GroupSlot {
+/**
+ * The node below `node` of `e`'s values of the group fields `from` up to `to`, made when missing:
+ * a subtree, or the group's slot when `to` is past the last field.
+ */
+function nodeOf(
+  aggregate: PlannedAggregate,
+  node: GroupTree,
+  e: DecodedEvent,
+  from: number,
+  to: number,
+): GroupTree | GroupSlot {
   const readers = aggregate.groupReaders;
-  let node = tree;
   const last = readers.length - 1;
-  for (let k = 0; k < last; k++) {
+  for (let k = from; k < to && k < last; k++) {
     const value = readers[k](e);
     let next = node.get(value) as GroupTree | undefined;
     if (next === undefined) {
@@ -238,6 +247,7 @@ function slotOf(aggregate: PlannedAggregate, tree: GroupTree, e: DecodedEvent): 
     }
     node = next;
   }
+  if (to <= last) return node;
   const value = last < 0 ? null : readers[last](e);
   let slot = node.get(value) as GroupSlot | undefined;
   if (slot === undefined) {
@@ -247,20 +257,31 @@ function slotOf(aggregate: PlannedAggregate, tree: GroupTree, e: DecodedEvent): 
   return slot;
 }
 
+/** How many group fields, from the first, are `type`: an event's type alone finds its node below them. */
+function typeLevels(aggregate: PlannedAggregate): number {
+  let n = 0;
+  while (n < aggregate.groupBy.length && aggregate.groupBy[n] === 'type') n++;
+  return n;
+}
+
 interface Taking {
   readonly aggregates: readonly number[];
   readonly columns: readonly number[];
+  /** Per aggregate taken, its node below the group fields the type fixes: the slot when that is all. */
+  readonly nodes: readonly (GroupTree | GroupSlot)[];
 }
 
-function takingOf(plan: AggregatePlan, type: string): Taking {
+function takingOf(plan: AggregatePlan, trees: readonly GroupTree[], e: DecodedEvent): Taking {
   const aggregates: number[] = [];
+  const nodes: (GroupTree | GroupSlot)[] = [];
   const columns = new Set<number>();
   plan.aggregates.forEach((aggregate, a) => {
-    if (!aggregate.matches(type)) return;
+    if (!aggregate.matches(e.type)) return;
     aggregates.push(a);
+    nodes.push(nodeOf(aggregate, trees[a], e, 0, typeLevels(aggregate)));
     for (const c of aggregate.columns) columns.add(c);
   });
-  return { aggregates, columns: [...columns] };
+  return { aggregates, columns: [...columns], nodes };
 }
 
 /**
@@ -273,14 +294,16 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
   const lateCounts = new Array<number>(aggregates.length).fill(0);
   const deltas: Accumulator[] = [];
   const trees = aggregates.map((): GroupTree => new Map());
+  const levels = aggregates.map(typeLevels);
   const inputs = emptyInputs(plan, events.length);
-  // The aggregates that take a type and the inputs they read, asked once per type in the batch.
+  // The aggregates that take a type, the inputs they read and their nodes the type fixes (by_key's
+  // keys of one type, by_type's one group), found once per type in the batch.
   const takers = new Map<string, Taking>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     let taking = takers.get(e.type);
     if (taking === undefined) {
-      taking = takingOf(plan, e.type);
+      taking = takingOf(plan, trees, e);
       takers.set(e.type, taking);
     }
     readInputsOf(plan, inputs, taking.columns, e, i);
@@ -297,7 +320,10 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
           wasLate = true;
           continue;
         }
-        if (slot === undefined) slot = slotOf(aggregate, trees[a], e);
+        if (slot === undefined) {
+          const node = taking.nodes[t];
+          slot = node instanceof GroupSlot ? node : (nodeOf(aggregate, node, e, levels[a], Infinity) as GroupSlot);
+        }
         const acc = slot.item(w, start);
         if (acc === undefined) {
           const created = { aggregate, window: w, windowStartMs: start, group: slot.group, entries: [i], inputs };
