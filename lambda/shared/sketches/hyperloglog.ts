@@ -292,7 +292,10 @@ export class HyperLogLog {
       if (rank > (sparse[low] & RANK_MASK)) sparse[low] = (index << RANK_BITS) | rank;
       return;
     }
-    sparse.splice(low, 0, (index << RANK_BITS) | rank);
+    // Shifted by hand: splice is a call into the runtime, dearer than moving a short list.
+    sparse.push(0);
+    for (let j = sparse.length - 1; j > low; j--) sparse[j] = sparse[j - 1];
+    sparse[low] = (index << RANK_BITS) | rank;
     if (sparse.length > SPARSE_MAX) this.dense();
   }
 
