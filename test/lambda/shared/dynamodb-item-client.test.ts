@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbItemClient } from '../../../lambda/shared/aws-clients';
@@ -18,6 +16,7 @@ import {
   testItemClient,
   uniqueName,
 } from '../../support/emulators';
+import { type ScriptedAnswer, scriptedServer as scriptedServerOf } from '../../support/scripted-server';
 
 const noSleep = (): Promise<void> => Promise.resolve();
 
@@ -90,30 +89,8 @@ describe('DynamoDbItemClient against dynalite', () => {
   });
 });
 
-interface Seen {
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-/** An HTTP server on 127.0.0.1 answering from a script, one answer per request. */
-async function scriptedServer(answers: { status: number; body?: string }[]): Promise<{
-  endpoint: string;
-  seen: Seen[];
-  server: Server;
-}> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-      const answer = answers.shift() ?? { status: 200, body: '{}' };
-      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' }).end(answer.body ?? '');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
-}
+const scriptedServer = (answers: ScriptedAnswer[]) =>
+  scriptedServerOf(answers, { contentType: 'application/x-amz-json-1.0', otherwise: { status: 200, body: '{}' } });
 
 const awsError = (type: string, extra: object = {}): string =>
   JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'm', ...extra });

@@ -1,6 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectUrl, S3ObjectWriter, S3WriteError, s3EndpointFromEnv } from '../../../lambda/shared/s3-object-writer';
 import { backoffMs, isRetryable, maxAttemptsFromEnv } from '../../../lambda/shared/signed-request';
@@ -14,6 +12,7 @@ import {
   uniqueName,
 } from '../../support/emulators';
 import { readObjects } from '../../support/read-back';
+import { type ScriptedAnswer, type Seen, scriptedServer as scriptedServerOf } from '../../support/scripted-server';
 
 describe('objectUrl', () => {
   it('uses the virtual-hosted name on AWS, and the Region partition of its domain', () => {
@@ -73,32 +72,8 @@ describe('retries', () => {
   });
 });
 
-interface Seen {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-/** An HTTP server on 127.0.0.1 answering from a script, one answer per request. */
-async function scriptedServer(answers: { status: number; body?: string }[]): Promise<{
-  endpoint: string;
-  seen: Seen[];
-  server: Server;
-}> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      const answer = answers.shift() ?? { status: 200 };
-      res.writeHead(answer.status, { 'content-type': 'application/xml' }).end(answer.body ?? '');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
-}
+const scriptedServer = (answers: ScriptedAnswer[]) =>
+  scriptedServerOf(answers, { contentType: 'application/xml', otherwise: { status: 200 } });
 
 /** SigV4 recomputed from the received request, by the algorithm AWS documents, independently of the signer. */
 function expectedSignature(r: Seen, secretAccessKey: string): string {
