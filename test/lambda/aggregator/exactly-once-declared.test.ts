@@ -298,7 +298,7 @@ describe('declared aggregates, exactly once against dynalite', () => {
     await expectExact(p, truth);
   });
 
-  it('is exact when writes succeed but their answers are lost, retried by the SDK or by Lambda', async () => {
+  it('is exact when writes succeed but their answers are lost, retried by the client or by Lambda', async () => {
     const { payloads, truth } = scenario(5, 500);
     let lost = 0;
     const p = await pipeline({
