@@ -5,13 +5,14 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
-  backoffMs,
   type Credentials,
-  isRetryable,
+  nodeTransport,
   partitionDomain,
   signRequest,
+  sleepMs,
   type Transport,
-  nodeTransport,
+  transportFailure,
+  withRetries,
 } from './signed-request';
 
 export type Item = Record<string, AttributeValue>;
@@ -115,7 +116,7 @@ export class DynamoDbItemClient implements ItemClient {
     this.url = new URL(options.endpoint ?? `https://dynamodb.${options.region}.${partitionDomain(options.region)}`);
     this.transport = options.transport ?? nodeTransport();
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleepMs;
   }
 
   intercept(interceptor: ItemCallInterceptor): void {
@@ -138,32 +139,31 @@ export class DynamoDbItemClient implements ItemClient {
     for (const i of this.interceptors) i.beforeCall?.(operation, input);
     const body = Buffer.from(JSON.stringify(input, binaryAsBase64));
     const headers = { 'content-type': CONTENT_TYPE, 'x-amz-target': `DynamoDB_20120810.${operation}` };
-    for (let attempt = 1; ; attempt++) {
-      let failure: DynamoDbError;
-      try {
-        for (const i of this.interceptors) i.beforeAttempt?.(operation, input);
-        const request = signRequest(
-          { method: 'POST', url: this.url, headers, body },
-          { service: 'dynamodb', region: this.options.region, credentials: this.options.credentials() },
-        );
-        const answer = await this.transport(request);
-        for (const i of this.interceptors) i.afterAnswer?.(operation, input);
-        if (answer.statusCode === 200) return JSON.parse(answer.body.toString('utf8'), base64AsBinary) as T;
-        failure = serviceError(operation, answer.statusCode, answer.body, attempt);
-      } catch (error) {
-        failure =
-          error instanceof DynamoDbError
+    return withRetries(
+      async (attempt) => {
+        let answer;
+        try {
+          for (const i of this.interceptors) i.beforeAttempt?.(operation, input);
+          const request = signRequest(
+            { method: 'POST', url: this.url, headers, body },
+            { service: 'dynamodb', region: this.options.region, credentials: this.options.credentials() },
+          );
+          answer = await this.transport(request);
+          for (const i of this.interceptors) i.afterAnswer?.(operation, input);
+        } catch (error) {
+          throw error instanceof DynamoDbError
             ? new DynamoDbError(error.message, error.code, error.statusCode, attempt, error.Item)
             : transportError(operation, error, attempt);
-      }
-      const outcome = {
-        statusCode: failure.statusCode,
-        code: failure.code,
-        transportError: failure.statusCode === undefined,
-      };
-      if (!isRetryable(outcome) || attempt >= this.maxAttempts) throw failure;
-      await this.sleep(backoffMs(attempt));
-    }
+        }
+        if (answer.statusCode === 200) return JSON.parse(answer.body.toString('utf8'), base64AsBinary) as T;
+        throw serviceError(operation, answer.statusCode, answer.body, attempt);
+      },
+      (error) =>
+        error instanceof DynamoDbError
+          ? { statusCode: error.statusCode, code: error.code, transportError: error.statusCode === undefined }
+          : undefined,
+      { maxAttempts: this.maxAttempts, sleep: this.sleep },
+    );
   }
 }
 
@@ -186,10 +186,9 @@ function serviceError(operation: ItemOperation, statusCode: number, body: Buffer
 }
 
 function transportError(operation: ItemOperation, error: unknown, attempts: number): DynamoDbError {
-  const e = error as { name?: string; code?: string; message?: string };
-  const code = e.code ?? e.name ?? 'Error';
+  const { code, message } = transportFailure(error);
   return new DynamoDbError(
-    `DynamoDB ${operation} failed after ${attempts} attempt(s): ${code}: ${e.message ?? String(error)}`,
+    `DynamoDB ${operation} failed after ${attempts} attempt(s): ${code}: ${message}`,
     code,
     undefined,
     attempts,

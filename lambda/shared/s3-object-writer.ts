@@ -1,13 +1,14 @@
 import {
-  backoffMs,
   type Credentials,
   endpointFromEnv,
-  isRetryable,
   nodeTransport,
   partitionDomain,
   rfc3986,
   signRequest,
+  sleepMs,
   type Transport,
+  transportFailure,
+  withRetries,
 } from './signed-request';
 
 export type { Credentials } from './signed-request';
@@ -95,45 +96,47 @@ export class S3ObjectWriter implements ObjectWriter {
   constructor(private readonly options: S3ObjectWriterOptions) {
     this.transport = options.transport ?? nodeTransport();
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleepMs;
   }
 
   async putObject(input: PutObjectInput): Promise<void> {
     const url = objectUrl(input.bucket, input.key, this.options.region, this.options.endpoint);
     const body = Buffer.from(input.body, 'utf8');
-    for (let attempt = 1; ; attempt++) {
-      let outcome: { statusCode?: number; code: string; transportError?: boolean };
-      let detail: string;
-      try {
-        const request = signRequest(
-          { method: 'PUT', url, headers: { 'content-type': input.contentType }, body },
-          {
-            service: 's3',
-            region: this.options.region,
-            credentials: await this.options.credentials(),
-            contentSha256Header: true,
-            uriEscapePath: false,
-          },
-        );
-        const answer = await this.transport(request);
+    const failed = (detail: string, code: string, statusCode: number | undefined, attempt: number): S3WriteError =>
+      new S3WriteError(
+        `PutObject s3://${input.bucket}/${input.key} failed after ${attempt} attempt(s): ${detail}`,
+        code,
+        statusCode,
+        attempt,
+      );
+    await withRetries(
+      async (attempt) => {
+        let answer;
+        try {
+          const request = signRequest(
+            { method: 'PUT', url, headers: { 'content-type': input.contentType }, body },
+            {
+              service: 's3',
+              region: this.options.region,
+              credentials: await this.options.credentials(),
+              contentSha256Header: true,
+              uriEscapePath: false,
+            },
+          );
+          answer = await this.transport(request);
+        } catch (error) {
+          const { code, message } = transportFailure(error);
+          throw failed(`${code}: ${message}`, code, undefined, attempt);
+        }
         if (answer.statusCode >= 200 && answer.statusCode < 300) return;
         const code = /<Code>([^<]*)<\/Code>/.exec(answer.body.toString('utf8'))?.[1] ?? `Http${answer.statusCode}`;
-        outcome = { statusCode: answer.statusCode, code };
-        detail = `${code} (HTTP ${answer.statusCode})`;
-      } catch (error) {
-        const e = error as { name?: string; code?: string; message?: string };
-        outcome = { transportError: true, code: e.code ?? e.name ?? 'Error' };
-        detail = `${outcome.code}: ${e.message ?? String(error)}`;
-      }
-      if (!isRetryable(outcome) || attempt >= this.maxAttempts) {
-        throw new S3WriteError(
-          `PutObject s3://${input.bucket}/${input.key} failed after ${attempt} attempt(s): ${detail}`,
-          outcome.code,
-          outcome.statusCode,
-          attempt,
-        );
-      }
-      await this.sleep(backoffMs(attempt));
-    }
+        throw failed(`${code} (HTTP ${answer.statusCode})`, code, answer.statusCode, attempt);
+      },
+      (error) =>
+        error instanceof S3WriteError
+          ? { statusCode: error.statusCode, code: error.code, transportError: error.statusCode === undefined }
+          : undefined,
+      { maxAttempts: this.maxAttempts, sleep: this.sleep },
+    );
   }
 }

@@ -225,6 +225,35 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.floor(random() * Math.min(20_000, 100 * 2 ** attempt));
 }
 
+/** A transport failure's code (ECONNRESET, ETIMEDOUT, ...) and message, for an attempt's error. */
+export function transportFailure(error: unknown): { code: string; message: string } {
+  const e = error as { name?: string; code?: string; message?: string };
+  return { code: e.code ?? e.name ?? 'Error', message: e.message ?? String(error) };
+}
+
+export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` (1, 2, ...) until it returns, throws what `outcome` finds no retry changes, or
+ * the attempts run out, with the SDK's full-jitter backoff between attempts. An error `outcome`
+ * does not recognise as an attempt's (undefined) is thrown at once.
+ */
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  outcome: (error: unknown) => AttemptOutcome | undefined,
+  options: { readonly maxAttempts: number; readonly sleep: (ms: number) => Promise<void> },
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const o = outcome(error);
+      if (o === undefined || !isRetryable(o) || n >= options.maxAttempts) throw error;
+    }
+    await options.sleep(backoffMs(n));
+  }
+}
+
 /** `AWS_MAX_ATTEMPTS` as the SDK reads it: a positive integer, attempts in all. */
 export function maxAttemptsFromEnv(env: NodeJS.ProcessEnv, fallback = 5): number {
   const raw = env.AWS_MAX_ATTEMPTS;
