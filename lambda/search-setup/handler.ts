@@ -2,7 +2,8 @@ import { request } from 'node:https';
 import { request as plainRequest } from 'node:http';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { type SetupProperties, parseSetupProperties, setupPlan } from './core';
-import { SignedClient, credentialsFromEnv } from './signed-client';
+import { environmentCredentials } from '../shared/signed-request';
+import { SignedClient } from './signed-client';
 
 const PHYSICAL_ID = 'search-setup';
 
@@ -21,7 +22,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
       const client = new SignedClient({
         endpoint: props.endpoint,
         region: process.env.AWS_REGION ?? 'us-east-1',
-        credentials: credentialsFromEnv(),
+        credentials: environmentCredentials(),
       });
       await applySetup(props, client, { deadline: setupDeadline(Date.now(), context, event.ResourceProperties) });
     }

@@ -1,7 +1,5 @@
 import { type Credentials, nodeTransport, signRequest, type Transport } from '../shared/signed-request';
 
-export { environmentCredentials as credentialsFromEnv, type Credentials } from '../shared/signed-request';
-
 export interface SignedResponse {
   readonly status: number;
   readonly body: string;
