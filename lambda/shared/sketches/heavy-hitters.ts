@@ -123,6 +123,14 @@ export class HeavyHitters {
     if (this.counters.size > 2 * this.capacity) this.reduce();
   }
 
+  /** Adds one of each value at `indices`, in that order, skipping undefined ones (HyperLogLog.addAt says why). */
+  addAt(values: ArrayLike<string | undefined>, indices: readonly number[]): void {
+    for (let k = 0; k < indices.length; k++) {
+      const value = values[indices[k]];
+      if (value !== undefined) this.add(value);
+    }
+  }
+
   merge(other: HeavyHitters): void {
     if (other.capacity !== this.capacity) {
       throw new Error(`cannot merge HeavyHitters with capacity ${this.capacity} and ${other.capacity}`);

@@ -31,18 +31,49 @@ let hashLow = 0;
  * because register contents are persisted and merged across invocations.
  */
 function hash64(value: string): void {
+  // ASCII is its own UTF-8: its blocks are read from the string itself. Anything else is encoded first.
+  const length = value.length;
+  const blocks = length & ~3;
+  let h1 = 0x9747b28c;
+  let h2 = 0x2d358dcc;
+  let seen = 0;
+  let i = 0;
+  for (; i < blocks; i += 4) {
+    const c0 = value.charCodeAt(i);
+    const c1 = value.charCodeAt(i + 1);
+    const c2 = value.charCodeAt(i + 2);
+    const c3 = value.charCodeAt(i + 3);
+    seen |= c0 | c1 | c2 | c3;
+    const k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    let k1 = Math.imul(k, 0xcc9e2d51);
+    k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
+    h1 ^= k1;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    let k2 = Math.imul(k, 0x38b34ae5);
+    k2 = Math.imul((k2 << 16) | (k2 >>> 16), 0xa1e38b93);
+    h2 ^= k2;
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+  }
+  let tail = 0;
+  for (let shift = 0; i < length; i++, shift += 8) {
+    const c = value.charCodeAt(i);
+    seen |= c;
+    tail |= c << shift;
+  }
+  if (seen > 0x7f) {
+    hashBytes(value);
+    return;
+  }
+  finish(h1, h2, tail, length);
+}
+
+/** hash64 of a string that is not all ASCII, from its UTF-8 bytes. */
+function hashBytes(value: string): void {
   if (value.length * 3 > scratch.length) scratch = new Uint8Array(value.length * 3);
   const bytes = scratch;
-  // ASCII is its own UTF-8, copied here without the encoder's call; anything else takes the encoder.
-  let length = value.length;
-  for (let i = 0; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0x7f) {
-      length = utf8.encodeInto(value, bytes).written;
-      break;
-    }
-    bytes[i] = c;
-  }
+  const length = utf8.encodeInto(value, bytes).written;
   let h1 = 0x9747b28c;
   let h2 = 0x2d358dcc;
   const blocks = length & ~3;
@@ -60,10 +91,14 @@ function hash64(value: string): void {
     h2 = (h2 << 17) | (h2 >>> 15);
     h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
   }
-  if (i < length) {
-    let tail = bytes[i];
-    if (i + 1 < length) tail |= bytes[i + 1] << 8;
-    if (i + 2 < length) tail |= bytes[i + 2] << 16;
+  let tail = 0;
+  for (let shift = 0; i < length; i++, shift += 8) tail |= bytes[i] << shift;
+  finish(h1, h2, tail, length);
+}
+
+/** The tail block (up to three bytes, little-endian), the length and the final mix of both lanes. */
+function finish(h1: number, h2: number, tail: number, length: number): void {
+  if ((length & 3) !== 0) {
     let k1 = Math.imul(tail, 0xcc9e2d51);
     k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
     h1 ^= k1;
@@ -150,6 +185,17 @@ export class HyperLogLog {
     const rest = hashHigh & ((1 << (32 - P)) - 1);
     const rank = rest !== 0 ? Math.clz32(rest) - P + 1 : 32 - P + Math.clz32(hashLow) + 1;
     this.raise(index, rank);
+  }
+
+  /**
+   * Adds the values at `indices`, in that order, skipping undefined ones: a measure's fold. The loop
+   * is this class's own, so that its call of add sees one class and is inlined.
+   */
+  addAt(values: ArrayLike<string | undefined>, indices: readonly number[]): void {
+    for (let k = 0; k < indices.length; k++) {
+      const value = values[indices[k]];
+      if (value !== undefined) this.add(value);
+    }
   }
 
   merge(other: HyperLogLog): void {

@@ -147,6 +147,14 @@ export class QuantileSketch {
     if (value > this.max) this.max = value;
   }
 
+  /** Adds the values at `indices`, in that order, skipping NaN ones (HyperLogLog.addAt says why). */
+  addAt(values: ArrayLike<number>, indices: readonly number[]): void {
+    for (let k = 0; k < indices.length; k++) {
+      const value = values[indices[k]];
+      if (value === value) this.add(value);
+    }
+  }
+
   merge(other: QuantileSketch): void {
     if (other.relativeAccuracy !== this.relativeAccuracy) {
       throw new Error(
