@@ -1,5 +1,5 @@
 import { asciiRecordText, type EventMaker, readEvent, readEventText } from '../shared/event-schema';
-import { deaggregate, isKplAggregated } from '../shared/kpl-deaggregate';
+import { deaggregate, isKplAggregated, type UserRecord } from '../shared/kpl-deaggregate';
 import {
   type AggregatePlan,
   type BatchInputs,
@@ -121,6 +121,10 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
   };
   const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void =>
     keep(record, recordIndex, readEventOf(bytes, decodedEvent), sub, bytes);
+  // A function of its own, not a loop in the loop over records: see preAggregate.
+  const acceptAll = (record: InputRecord, recordIndex: number, users: readonly UserRecord[]): void => {
+    for (const user of users) accept(record, recordIndex, user.data, user.subSequenceNumber);
+  };
 
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
@@ -146,7 +150,7 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
         });
         continue;
       }
-      for (const user of users) accept(record, i, user.data, user.subSequenceNumber);
+      acceptAll(record, i, users);
     } else {
       accept(record, i, bytes, undefined);
     }
@@ -290,23 +294,45 @@ function takingOf(plan: AggregatePlan, trees: readonly GroupTree[], e: DecodedEv
  * keep their events' indices; the measures are folded from them when the item is written.
  */
 export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePlan): PreAggregated {
-  const aggregates = plan.aggregates;
-  const lateCounts = new Array<number>(aggregates.length).fill(0);
-  const deltas: Accumulator[] = [];
-  const trees = aggregates.map((): GroupTree => new Map());
-  const levels = aggregates.map(typeLevels);
-  const inputs = emptyInputs(plan, events.length);
+  const pass = new BatchPass(plan, events.length);
+  // One call per event, with the loops over declarations and window sizes inside it: V8 compiles
+  // add as a whole, where a long loop holding them got compiled on stack from one of the inner
+  // loops, and Node 24's Maglev then left that code at every exit of it, thousands of times a batch.
+  for (let i = 0; i < events.length; i++) pass.add(events[i], i);
+  return pass.finish();
+}
+
+/** The state of preAggregate's pass over one batch. */
+class BatchPass {
+  private readonly aggregates: readonly PlannedAggregate[];
+  private readonly lateCounts: number[];
+  private readonly deltas: Accumulator[] = [];
+  private readonly trees: GroupTree[];
+  private readonly levels: number[];
+  private readonly inputs: BatchInputs;
   // The aggregates that take a type, the inputs they read and their nodes the type fixes (by_key's
   // keys of one type, by_type's one group), found once per type in the batch.
-  const takers = new Map<string, Taking>();
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    let taking = takers.get(e.type);
+  private readonly takers = new Map<string, Taking>();
+
+  constructor(
+    private readonly plan: AggregatePlan,
+    size: number,
+  ) {
+    this.aggregates = plan.aggregates;
+    this.lateCounts = new Array<number>(plan.aggregates.length).fill(0);
+    this.trees = plan.aggregates.map((): GroupTree => new Map());
+    this.levels = plan.aggregates.map(typeLevels);
+    this.inputs = emptyInputs(plan, size);
+  }
+
+  add(e: DecodedEvent, i: number): void {
+    const aggregates = this.aggregates;
+    let taking = this.takers.get(e.type);
     if (taking === undefined) {
-      taking = takingOf(plan, trees, e);
-      takers.set(e.type, taking);
+      taking = takingOf(this.plan, this.trees, e);
+      this.takers.set(e.type, taking);
     }
-    readInputsOf(plan, inputs, taking.columns, e, i);
+    readInputsOf(this.plan, this.inputs, taking.columns, e, i);
     for (let t = 0; t < taking.aggregates.length; t++) {
       const a = taking.aggregates[t];
       const aggregate = aggregates[a];
@@ -322,23 +348,35 @@ export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePla
         }
         if (slot === undefined) {
           const node = taking.nodes[t];
-          slot = node instanceof GroupSlot ? node : (nodeOf(aggregate, node, e, levels[a], Infinity) as GroupSlot);
+          slot = node instanceof GroupSlot ? node : (nodeOf(aggregate, node, e, this.levels[a], Infinity) as GroupSlot);
         }
         const acc = slot.item(w, start);
         if (acc === undefined) {
-          const created = { aggregate, window: w, windowStartMs: start, group: slot.group, entries: [i], inputs };
+          const created = {
+            aggregate,
+            window: w,
+            windowStartMs: start,
+            group: slot.group,
+            entries: [i],
+            inputs: this.inputs,
+          };
           slot.add(w, created);
-          deltas.push(created);
+          this.deltas.push(created);
         } else {
           acc.entries.push(i);
         }
       }
-      if (wasLate) lateCounts[a]++;
+      if (wasLate) this.lateCounts[a]++;
     }
   }
-  const late = new Map<string, number>();
-  for (let a = 0; a < aggregates.length; a++) if (lateCounts[a] > 0) late.set(aggregates[a].name, lateCounts[a]);
-  return { deltas, late };
+
+  finish(): PreAggregated {
+    const late = new Map<string, number>();
+    for (let a = 0; a < this.aggregates.length; a++) {
+      if (this.lateCounts[a] > 0) late.set(this.aggregates[a].name, this.lateCounts[a]);
+    }
+    return { deltas: this.deltas, late };
+  }
 }
 
 /**
