@@ -110,6 +110,30 @@ export class HeavyHitters {
     checkCount(count, 'count');
     if (!Number.isSafeInteger(this.added + count)) throw new RangeError('total count too large');
     this.added += count;
+    this.count(value, count);
+    if (this.counters.size > 2 * this.capacity) this.reduce();
+  }
+
+  /**
+   * Adds one of each value at `indices`, skipping undefined ones: a measure's fold, in a loop of this
+   * class's own (HyperLogLog.addAt says why). The counters may grow past 2·capacity until the last
+   * value, then are reduced once: that is a merge with the exact counts of these values, as `add`'s
+   * own growth is, with the same bound, and one reduction per fold rather than one per `capacity` new
+   * values. While at most 2·capacity values are counted the result is add's, value for value.
+   */
+  addAt(values: ArrayLike<string | undefined>, indices: readonly number[]): void {
+    if (!Number.isSafeInteger(this.added + indices.length)) throw new RangeError('total count too large');
+    for (let k = 0; k < indices.length; k++) {
+      const value = values[indices[k]];
+      if (value === undefined) continue;
+      this.added++;
+      this.count(value, 1);
+    }
+    if (this.counters.size > 2 * this.capacity) this.reduce();
+  }
+
+  /** Counts a value `count` more times, with no reduction. */
+  private count(value: string, count: number): void {
     // A value counted already is its own normalized form (normalize keeps what it made): most adds
     // stop here, and the count of values stays as it was.
     const known = this.counters.get(value);
@@ -120,15 +144,6 @@ export class HeavyHitters {
     const normalized = normalize(value);
     // Unchanged, it was just looked up; changed, it may be counted under its normal form.
     this.counters.set(normalized, (normalized === value ? 0 : (this.counters.get(normalized) ?? 0)) + count);
-    if (this.counters.size > 2 * this.capacity) this.reduce();
-  }
-
-  /** Adds one of each value at `indices`, in that order, skipping undefined ones (HyperLogLog.addAt says why). */
-  addAt(values: ArrayLike<string | undefined>, indices: readonly number[]): void {
-    for (let k = 0; k < indices.length; k++) {
-      const value = values[indices[k]];
-      if (value !== undefined) this.add(value);
-    }
   }
 
   merge(other: HeavyHitters): void {

@@ -90,6 +90,39 @@ describe('HeavyHitters', () => {
     120_000,
   );
 
+  it.each([10, 100])(
+    'keeps the guarantee when folded a batch at a time with addAt, through encodings, k = %i',
+    (k) => {
+      const random = mulberry32(k + 2);
+      const values = zipfStream(k + 2);
+      // As the aggregator folds: a column of the batch's values with holes, read through indices, and
+      // the summary stored and read back between batches.
+      let summary = new HeavyHitters(k);
+      for (const part of splitRandomly(values, 23, random)) {
+        const column = part.flatMap((value) => [value, undefined]);
+        summary.addAt(
+          column,
+          part.map((_, i) => 2 * i),
+        );
+        summary = HeavyHitters.decode(summary.encode());
+      }
+      expect(summary.total).toBe(values.length);
+      expectContract(summary, exactCounts(values));
+    },
+    120_000,
+  );
+
+  it('gives what add gives, value for value, while the counted values fit in 2·capacity', () => {
+    const values = zipfStream(5, 20_000).map((value) => `v${Number(value.slice(5)) % 60}`);
+    const folded = new HeavyHitters(10);
+    folded.addAt(
+      [undefined, ...values],
+      values.map((_, i) => i + 1),
+    );
+    expect(hex(folded.encode())).toBe(hex(summaryOf(values, 10).encode()));
+    expect(folded.top(60)).toEqual(summaryOf(values, 10).top(60));
+  });
+
   it('meets the contract with capacity = k too', () => {
     const values = zipfStream(3);
     expectContract(summaryOf(values, 10, 10), exactCounts(values));
