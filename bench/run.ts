@@ -10,6 +10,7 @@ import { benchAggregatorBundle } from './aggregator-bundle.bench';
 import { benchAggregatorCore } from './aggregator-core.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
+import { runtimeNode, runtimeNodeMajor } from './runtime-node';
 import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
 import { formatReadmeTable, measuredFrom } from '../cost/cli';
 import { type Command, parseCommandLine, parseFlags } from '../cli/flags';
@@ -189,8 +190,8 @@ async function only(file: string, bench: () => BenchResult[] | Promise<BenchResu
  * declarations' code on its own objects, and V8's type feedback from them slows that code for the
  * aggregator's.
  */
-function coreInOwnProcess(nodeFlags: readonly string[]): BenchResult[] {
-  const out = execFileSync(process.execPath, [...nodeFlags, join(__dirname, 'aggregator-core.process.ts')], {
+function coreInOwnProcess(nodeFlags: readonly string[], node: string = process.execPath): BenchResult[] {
+  const out = execFileSync(node, [...nodeFlags, join(__dirname, 'aggregator-core.process.ts')], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -213,6 +214,23 @@ function coreInDefaultYoungGeneration(): BenchResult[] {
   }));
 }
 
+/**
+ * The same, with the same flags, on the Node of the Lambda runtime when this machine's differs: its
+ * ratios are the ones the deployed aggregator has. Node 22 and later decode base64 with simdutf and
+ * parse JSON faster, so the baseline is faster there while the core's own work is not.
+ */
+function coreOnRuntimeNode(): BenchResult[] {
+  const major = runtimeNodeMajor();
+  const node = runtimeNode(major);
+  if (node === undefined || node === process.execPath) return [];
+  return coreInOwnProcess(process.execArgv, node).map((r) => ({
+    ...r,
+    id: r.id === undefined ? undefined : `${r.id}.runtime-node`,
+    // The rows with targets go to the README's headline: their names there say only what they measure.
+    name: `${r.target === undefined ? r.name : r.name.split(/ \(|:/)[0]}, on the Lambda runtime's Node ${major}`,
+  }));
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   const started: Omit<Machine, 'loadAverage'> = {
@@ -229,7 +247,7 @@ async function main(): Promise<void> {
   groups.push(['bench/loadgen.bench.ts', await benchLoadgen()]);
   groups.push([
     'bench/aggregator-core.bench.ts',
-    [...coreInOwnProcess(process.execArgv), ...coreInDefaultYoungGeneration()],
+    [...coreInOwnProcess(process.execArgv), ...coreInDefaultYoungGeneration(), ...coreOnRuntimeNode()],
   ]);
   groups.push(['bench/aggregator-bundle.bench.ts', await benchAggregatorBundle()]);
   const writes = await benchAggregateWrites();
