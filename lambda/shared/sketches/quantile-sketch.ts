@@ -47,6 +47,11 @@ class Bins {
     if (key > this.maxKey) this.maxKey = key;
   }
 
+  /** Room for the keys `low` to `high` besides those it holds. */
+  hold(low: number, high: number): void {
+    this.reserve(Math.min(low, this.minKey), Math.max(high, this.maxKey));
+  }
+
   /** Room for the keys `low` to `high`: twice the span, so a run of new keys copies rarely. */
   reserve(low: number, high: number): void {
     if (low >= this.offset && high < this.offset + this.counts.length) return;
@@ -149,6 +154,26 @@ export class QuantileSketch {
 
   /** Adds the values at `indices`, in that order, skipping NaN ones (HyperLogLog.addAt says why). */
   addAt(values: ArrayLike<number>, indices: readonly number[]): void {
+    // The extremes first, so that each store grows once to hold all of them: grown value by value,
+    // a new sketch's bins were copied several times over as new extremes came (the mapping is
+    // monotonic, so the extremes' keys bound every key). Infinities are left for add to refuse.
+    const min = this.mapping.minPossible;
+    let lowPositive = Infinity;
+    let highPositive = 0;
+    let lowNegative = Infinity;
+    let highNegative = 0;
+    for (let k = 0; k < indices.length; k++) {
+      const value = values[indices[k]];
+      if (value > min && value < Infinity) {
+        if (value < lowPositive) lowPositive = value;
+        if (value > highPositive) highPositive = value;
+      } else if (value < -min && value > -Infinity) {
+        if (-value < lowNegative) lowNegative = -value;
+        if (-value > highNegative) highNegative = -value;
+      }
+    }
+    if (highPositive > 0) this.positive.hold(this.mapping.key(lowPositive), this.mapping.key(highPositive));
+    if (highNegative > 0) this.negative.hold(this.mapping.key(lowNegative), this.mapping.key(highNegative));
     for (let k = 0; k < indices.length; k++) {
       const value = values[indices[k]];
       if (value === value) this.add(value);

@@ -261,6 +261,21 @@ describe('QuantileSketch', () => {
     for (const q of QUANTILES) expect(decoded.quantile(q)).toStrictEqual(sketch.quantile(q));
   });
 
+  it('folds a column with addAt into the bytes add gives, into a decoded sketch too, and refuses infinities alike', () => {
+    const random = mulberry32(9);
+    const values = Array.from({ length: 3_000 }, (_, i) =>
+      i % 17 === 0 ? NaN : i % 23 === 0 ? 0 : (random() < 0.3 ? -1 : 1) * Math.exp(20 * random() - 10),
+    );
+    const indices = shuffle(Array.from(values.keys()), random).slice(0, 2_000);
+    const one = sketchOf(values.slice(0, 500).filter((v) => v === v));
+    for (const i of indices) if (values[i] === values[i]) one.add(values[i]);
+    const folded = QuantileSketch.decode(sketchOf(values.slice(0, 500).filter((v) => v === v)).encode());
+    folded.addAt(Float64Array.from(values), indices);
+    expect(hex(folded.encode())).toBe(hex(one.encode()));
+    expect(() => new QuantileSketch().addAt([1, Infinity], [0, 1])).toThrow(RangeError);
+    expect(() => new QuantileSketch().addAt([-Infinity], [0])).toThrow(RangeError);
+  });
+
   it('keeps adding and merging after a decode', () => {
     const values = DATASETS[2][1]().slice(0, 20_000);
     const decoded = QuantileSketch.decode(sketchOf(values.slice(0, 5_000)).encode());
