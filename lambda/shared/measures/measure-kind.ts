@@ -38,8 +38,10 @@ export interface MeasureKind<S> {
   /** Folds one event's input in; `count` gets undefined. */
   add(state: S, input: number | string | undefined): S;
   /**
-   * Folds the inputs at `indices`, in that order, exactly as `add` would one by one, skipping
-   * those that do not count; `count` gets no column. One call per item rather than one per event.
+   * Folds the inputs at `indices`, in that order, as `add` would one by one, skipping those that
+   * do not count; `count` gets no column. One call per item rather than one per event. Exactly as
+   * `add` would, but for `topK` past 2·capacity distinct values: it reduces once, at the end, with
+   * the same bound (heavy-hitters.ts).
    */
   fold(state: S, column: InputColumn | undefined, indices: readonly number[]): S;
   /** Merges `other` into `state` and returns the result. */

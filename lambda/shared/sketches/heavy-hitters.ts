@@ -36,7 +36,7 @@ function hasSurrogate(text: string): boolean {
 
 /**
  * The value of ascending rank `rank` among the first `n` of `values`, which it reorders: Hoare's
- * selection, in place, with no allocation; reduce runs once per `capacity` new values.
+ * selection, in place, with no allocation; reduce runs once per `capacity` new values at most.
  */
 function select(values: Float64Array, n: number, rank: number): number {
   let low = 0;
@@ -118,8 +118,9 @@ export class HeavyHitters {
    * Adds one of each value at `indices`, skipping undefined ones: a measure's fold, in a loop of this
    * class's own (HyperLogLog.addAt says why). The counters may grow past 2·capacity until the last
    * value, then are reduced once: that is a merge with the exact counts of these values, as `add`'s
-   * own growth is, with the same bound, and one reduction per fold rather than one per `capacity` new
-   * values. While at most 2·capacity values are counted the result is add's, value for value.
+   * own growth is, with the same bound, and one reduction per fold where `add` reduces each time the
+   * counters pass 2·capacity. While the distinct values counted, held before and new, stay within
+   * 2·capacity, the result is add's, value for value.
    */
   addAt(values: ArrayLike<string | undefined>, indices: readonly number[]): void {
     if (!Number.isSafeInteger(this.added + indices.length)) throw new RangeError('total count too large');

@@ -15,7 +15,8 @@ const DENSE_BYTES = (M * 6) / 8;
 const SPARSE_LIMIT = DENSE_BYTES / SPARSE_ENTRY_BYTES;
 // In memory, a sketch keeps up to this many non-zero registers as a sorted list, then all 4096.
 // An insertion moves half the list on average: at 256 the moves were a fifth of a page group's
-// fold, and 4 KB of registers cost less than them past about 64 (same registers and bytes).
+// fold, and 4 KB of registers cost less than them past about 64 (same registers and bytes). The
+// price: a sketch of 65 to 256 registers holds 4 KB, and encode and estimate read all 4096.
 const SPARSE_MAX = 64;
 const RANK_BITS = 8;
 const RANK_MASK = (1 << RANK_BITS) - 1;

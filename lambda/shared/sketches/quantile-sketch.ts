@@ -152,8 +152,11 @@ export class QuantileSketch {
     if (value > this.max) this.max = value;
   }
 
-  /** Adds the values at `indices`, in that order, skipping NaN ones (HyperLogLog.addAt says why). */
-  addAt(values: ArrayLike<number>, indices: readonly number[]): void {
+  /**
+   * Adds the values at `indices`, in that order, skipping NaN and undefined ones (HyperLogLog.addAt
+   * says why).
+   */
+  addAt(values: ArrayLike<number | undefined>, indices: readonly number[]): void {
     // The extremes first, so that each store grows once to hold all of them: grown value by value,
     // a new sketch's bins were copied several times over as new extremes came (the mapping is
     // monotonic, so the extremes' keys bound every key). Infinities are left for add to refuse.
@@ -164,6 +167,7 @@ export class QuantileSketch {
     let highNegative = 0;
     for (let k = 0; k < indices.length; k++) {
       const value = values[indices[k]];
+      if (value === undefined) continue;
       if (value > min && value < Infinity) {
         if (value < lowPositive) lowPositive = value;
         if (value > highPositive) highPositive = value;
@@ -176,7 +180,7 @@ export class QuantileSketch {
     if (highNegative > 0) this.negative.hold(this.mapping.key(lowNegative), this.mapping.key(highNegative));
     for (let k = 0; k < indices.length; k++) {
       const value = values[indices[k]];
-      if (value === value) this.add(value);
+      if (value !== undefined && value === value) this.add(value);
     }
   }
 

@@ -112,7 +112,7 @@ describe('HeavyHitters', () => {
     120_000,
   );
 
-  it('gives what add gives, value for value, while the counted values fit in 2·capacity', () => {
+  it('gives what add gives, value for value, while the distinct values counted fit in 2·capacity', () => {
     const values = zipfStream(5, 20_000).map((value) => `v${Number(value.slice(5)) % 60}`);
     const folded = new HeavyHitters(10);
     folded.addAt(

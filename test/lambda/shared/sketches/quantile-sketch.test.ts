@@ -272,6 +272,9 @@ describe('QuantileSketch', () => {
     const folded = QuantileSketch.decode(sketchOf(values.slice(0, 500).filter((v) => v === v)).encode());
     folded.addAt(Float64Array.from(values), indices);
     expect(hex(folded.encode())).toBe(hex(one.encode()));
+    const holes = new QuantileSketch();
+    holes.addAt([undefined, 5, NaN, -2], [0, 1, 2, 3]);
+    expect(hex(holes.encode())).toBe(hex(sketchOf([5, -2]).encode()));
     expect(() => new QuantileSketch().addAt([1, Infinity], [0, 1])).toThrow(RangeError);
     expect(() => new QuantileSketch().addAt([-Infinity], [0])).toThrow(RangeError);
   });
