@@ -21,8 +21,6 @@ const SPARSE_MAX = 64;
 const RANK_BITS = 8;
 const RANK_MASK = (1 << RANK_BITS) - 1;
 
-const utf8 = new TextEncoder();
-let scratch = new Uint8Array(1024);
 // The hash returns through these two slots so the hot path allocates nothing per value.
 let hashHigh = 0;
 let hashLow = 0;
@@ -34,18 +32,27 @@ let hashLow = 0;
  * because register contents are persisted and merged across invocations.
  */
 function hash64(value: string): void {
-  // ASCII is its own UTF-8: its blocks are read from the string itself. Anything else is encoded first.
-  const length = value.length;
+  // ASCII is its own UTF-8: its blocks are read from the string itself. Anything else is hashed from
+  // its UTF-8 bytes, each as one character of a Latin-1 string.
+  if (!hashCodes(value, true)) hashCodes(Buffer.from(value, 'utf8').toString('latin1'), false);
+}
+
+/**
+ * The hash of `text`'s character codes, each taken as a byte, in hashHigh and hashLow; with
+ * `ascii`, false and nothing set when a code is above 0x7f.
+ */
+function hashCodes(text: string, ascii: boolean): boolean {
+  const length = text.length;
   const blocks = length & ~3;
   let h1 = 0x9747b28c;
   let h2 = 0x2d358dcc;
   let seen = 0;
   let i = 0;
   for (; i < blocks; i += 4) {
-    const c0 = value.charCodeAt(i);
-    const c1 = value.charCodeAt(i + 1);
-    const c2 = value.charCodeAt(i + 2);
-    const c3 = value.charCodeAt(i + 3);
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
     seen |= c0 | c1 | c2 | c3;
     const k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     let k1 = Math.imul(k, 0xcc9e2d51);
@@ -61,46 +68,11 @@ function hash64(value: string): void {
   }
   let tail = 0;
   for (let shift = 0; i < length; i++, shift += 8) {
-    const c = value.charCodeAt(i);
+    const c = text.charCodeAt(i);
     seen |= c;
     tail |= c << shift;
   }
-  if (seen > 0x7f) {
-    hashBytes(value);
-    return;
-  }
-  finish(h1, h2, tail, length);
-}
-
-/** hash64 of a string that is not all ASCII, from its UTF-8 bytes. */
-function hashBytes(value: string): void {
-  if (value.length * 3 > scratch.length) scratch = new Uint8Array(value.length * 3);
-  const bytes = scratch;
-  const length = utf8.encodeInto(value, bytes).written;
-  let h1 = 0x9747b28c;
-  let h2 = 0x2d358dcc;
-  const blocks = length & ~3;
-  let i = 0;
-  for (; i < blocks; i += 4) {
-    const k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    let k1 = Math.imul(k, 0xcc9e2d51);
-    k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
-    h1 ^= k1;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    let k2 = Math.imul(k, 0x38b34ae5);
-    k2 = Math.imul((k2 << 16) | (k2 >>> 16), 0xa1e38b93);
-    h2 ^= k2;
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-  }
-  let tail = 0;
-  for (let shift = 0; i < length; i++, shift += 8) tail |= bytes[i] << shift;
-  finish(h1, h2, tail, length);
-}
-
-/** The tail block (up to three bytes, little-endian), the length and the final mix of both lanes. */
-function finish(h1: number, h2: number, tail: number, length: number): void {
+  if (ascii && seen > 0x7f) return false;
   if ((length & 3) !== 0) {
     let k1 = Math.imul(tail, 0xcc9e2d51);
     k1 = Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
@@ -119,6 +91,7 @@ function finish(h1: number, h2: number, tail: number, length: number): void {
   h2 = (h2 + h1) | 0;
   hashHigh = h1 >>> 0;
   hashLow = h2 >>> 0;
+  return true;
 }
 
 /** Ertl's σ(x) = x + Σ_{k≥1} x^(2^k)·2^(k−1), the correction for empty registers. */
