@@ -174,7 +174,7 @@ async function updateBlock(file: string, markers: { start: string; end: string }
   await writeFile(file, await formatMarkdown(updated, file));
 }
 
-/** The core benchmark alone, to measure a change to the core several times over: nothing is written. */
+/** One benchmark alone (`--core-only`, `--bundle-only`), to measure a change several times over: nothing is written. */
 async function only(file: string, bench: () => BenchResult[] | Promise<BenchResult[]>): Promise<void> {
   const loadAtStart = loadavg()[0];
   const results = await bench();

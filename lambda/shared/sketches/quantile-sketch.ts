@@ -38,7 +38,7 @@ class Bins {
   add(key: number, n: number): void {
     let i = key - this.offset;
     if (i < 0 || i >= this.counts.length) {
-      this.reserve(Math.min(key, this.minKey), Math.max(key, this.maxKey));
+      this.hold(key, key);
       i = key - this.offset;
     }
     this.counts[i] += n;
@@ -53,7 +53,7 @@ class Bins {
   }
 
   /** Room for the keys `low` to `high`: twice the span, so a run of new keys copies rarely. */
-  reserve(low: number, high: number): void {
+  private reserve(low: number, high: number): void {
     if (low >= this.offset && high < this.offset + this.counts.length) return;
     const span = high - low + 1;
     const length = Math.max(FIRST_BINS, 2 * span);
@@ -78,7 +78,7 @@ class Bins {
     if (other.total === 0) return;
     const low = other.minKey;
     const high = other.maxKey;
-    this.reserve(Math.min(low, this.minKey), Math.max(high, this.maxKey));
+    this.hold(low, high);
     // Key by key, so that merging bins into themselves reads each count before it doubles.
     for (let key = low; key <= high; key++) this.counts[key - this.offset] += other.counts[key - other.offset];
     this.total += other.total;
@@ -317,6 +317,6 @@ function readStore(reader: ByteReader, store: Bins, keyLimit: number): void {
     next = start + length;
   }
   if (keys.length === 0) return;
-  store.reserve(keys[0], keys[keys.length - 1]);
+  store.hold(keys[0], keys[keys.length - 1]);
   for (let i = 0; i < keys.length; i++) store.add(keys[i], counts[i]);
 }
