@@ -88,26 +88,79 @@ const deaggregateOf = deaggregate;
  * data: anything that is not a valid event comes back as a poison record with its reason.
  */
 export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
-  const events: DecodedEvent[] = [];
-  const poison: PoisonRecord[] = [];
-  let userRecords = 0;
+  const decoder = new BatchDecoder();
+  decoder.decodeAll(records);
+  return { events: decoder.events, poison: decoder.poison, userRecords: decoder.userRecords };
+}
+
+/**
+ * decodeBatch's state. Its long loop is a method with nothing after the loop, and every function
+ * called per record is a method, called on every record of its kind: on Node 24, Maglev compiles
+ * a long loop on stack before code after the loop or a rarely taken branch has run, gives them
+ * an unconditional exit for want of type feedback, and then left its code at that exit on every
+ * later batch, tens of times per benchmark run (`--trace-deopt`: "Insufficient type feedback").
+ */
+class BatchDecoder {
+  readonly events: DecodedEvent[] = [];
+  readonly poison: PoisonRecord[] = [];
+  userRecords = 0;
+
+  decodeAll(records: readonly InputRecord[]): void {
+    for (let i = 0; i < records.length; i++) this.decode(records[i], i);
+  }
+
+  private decode(record: InputRecord, i: number): void {
+    const text = textOf(record.data);
+    if (text !== undefined) {
+      this.keep(record, i, readTextOf(text, decodedEvent), undefined, undefined);
+      return;
+    }
+    const bytes = Buffer.from(record.data, 'base64');
+    if (!kplAggregated(bytes)) {
+      this.keep(record, i, readEventOf(bytes, decodedEvent), undefined, bytes);
+      return;
+    }
+    const users = deaggregateOf(bytes, record.partitionKey);
+    // A damaged aggregate is one poison record, whole: the KCL passes it on undivided too.
+    if (typeof users === 'string') {
+      this.userRecords++;
+      this.poison.push({
+        recordIndex: i,
+        shardId: record.shardId,
+        sequenceNumber: record.sequenceNumber,
+        partitionKey: record.partitionKey,
+        approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+        reason: `record: KPL-aggregated record with a bad checksum or body: ${users}`,
+        data: bytes,
+      });
+      return;
+    }
+    // A method of its own, not a loop in the loop over records: see preAggregate.
+    this.keepAll(record, i, users);
+  }
+
+  private keepAll(record: InputRecord, recordIndex: number, users: readonly UserRecord[]): void {
+    for (const user of users) {
+      this.keep(record, recordIndex, readEventOf(user.data, decodedEvent), user.subSequenceNumber, user.data);
+    }
+  }
 
   /** `bytes` undefined: a plain record's, decoded again only if it is poison. */
-  const keep = (
+  private keep(
     record: InputRecord,
     recordIndex: number,
     e: Mutable<DecodedEvent> | string,
     sub: number | undefined,
     bytes: Buffer | undefined,
-  ): void => {
-    userRecords++;
+  ): void {
+    this.userRecords++;
     if (typeof e !== 'string') {
       e.recordIndex = recordIndex;
       e.sub = sub ?? 0;
       e.arrivalMs = record.approximateArrivalTimestamp * 1000;
-      events.push(e);
+      this.events.push(e);
     } else {
-      poison.push({
+      this.poison.push({
         recordIndex,
         shardId: record.shardId,
         sequenceNumber: record.sequenceNumber,
@@ -118,44 +171,7 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
         data: bytes ?? Buffer.from(record.data, 'base64'),
       });
     }
-  };
-  const accept = (record: InputRecord, recordIndex: number, bytes: Buffer, sub: number | undefined): void =>
-    keep(record, recordIndex, readEventOf(bytes, decodedEvent), sub, bytes);
-  // A function of its own, not a loop in the loop over records: see preAggregate.
-  const acceptAll = (record: InputRecord, recordIndex: number, users: readonly UserRecord[]): void => {
-    for (const user of users) accept(record, recordIndex, user.data, user.subSequenceNumber);
-  };
-
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const text = textOf(record.data);
-    if (text !== undefined) {
-      keep(record, i, readTextOf(text, decodedEvent), undefined, undefined);
-      continue;
-    }
-    const bytes = Buffer.from(record.data, 'base64');
-    if (kplAggregated(bytes)) {
-      const users = deaggregateOf(bytes, record.partitionKey);
-      // A damaged aggregate is one poison record, whole: the KCL passes it on undivided too.
-      if (typeof users === 'string') {
-        userRecords++;
-        poison.push({
-          recordIndex: i,
-          shardId: record.shardId,
-          sequenceNumber: record.sequenceNumber,
-          partitionKey: record.partitionKey,
-          approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-          reason: `record: KPL-aggregated record with a bad checksum or body: ${users}`,
-          data: bytes,
-        });
-        continue;
-      }
-      acceptAll(record, i, users);
-    } else {
-      accept(record, i, bytes, undefined);
-    }
   }
-  return { events, poison, userRecords };
 }
 
 /** The change one batch makes to one stored item: one (aggregate, group, window size, window start). */
@@ -295,10 +311,7 @@ function takingOf(plan: AggregatePlan, trees: readonly GroupTree[], e: DecodedEv
  */
 export function preAggregate(events: readonly DecodedEvent[], plan: AggregatePlan): PreAggregated {
   const pass = new BatchPass(plan, events.length);
-  // One call per event, with the loops over declarations and window sizes inside it: V8 compiles
-  // add as a whole, where a long loop holding them got compiled on stack from one of the inner
-  // loops, and Node 24's Maglev then left that code at every exit of it, thousands of times a batch.
-  for (let i = 0; i < events.length; i++) pass.add(events[i], i);
+  pass.addAll(events);
   return pass.finish();
 }
 
@@ -325,7 +338,17 @@ class BatchPass {
     this.inputs = emptyInputs(plan, size);
   }
 
-  add(e: DecodedEvent, i: number): void {
+  /**
+   * One call per event, with the loops over declarations and window sizes inside it: V8 compiles
+   * add as a whole, where a long loop holding them got compiled on stack from one of the inner
+   * loops, and Node 24's Maglev then left that code at every exit of it, thousands of times a
+   * batch. Nothing follows the loop, for the reason BatchDecoder gives.
+   */
+  addAll(events: readonly DecodedEvent[]): void {
+    for (let i = 0; i < events.length; i++) this.add(events[i], i);
+  }
+
+  private add(e: DecodedEvent, i: number): void {
     const aggregates = this.aggregates;
     let taking = this.takers.get(e.type);
     if (taking === undefined) {

@@ -47,6 +47,11 @@ class Bins {
     if (key > this.maxKey) this.maxKey = key;
   }
 
+  /** Room for the keys of the values `low` to `high`, none when `high` is 0. */
+  holdValues(mapping: LogarithmicMapping, low: number, high: number): void {
+    if (high > 0) this.hold(mapping.key(low), mapping.key(high));
+  }
+
   /** Room for the keys `low` to `high` besides those it holds. */
   hold(low: number, high: number): void {
     this.reserve(Math.min(low, this.minKey), Math.max(high, this.maxKey));
@@ -84,6 +89,32 @@ class Bins {
     this.total += other.total;
     if (low < this.minKey) this.minKey = low;
     if (high > this.maxKey) this.maxKey = high;
+  }
+}
+
+/** What extremesOf found: the lowest and highest positive values, then of the negative ones' magnitudes. */
+const extremes = new Float64Array(4);
+
+/**
+ * The extremes of the values at `indices` with bins of their own, above `min` in magnitude and
+ * finite, into `extremes`; a highest of 0 when there are none of a sign. Written as they are found,
+ * so that no code follows the loop (HeavyHitters.countAt says why).
+ */
+function extremesOf(values: ArrayLike<number | undefined>, indices: readonly number[], min: number): void {
+  extremes[0] = Infinity;
+  extremes[1] = 0;
+  extremes[2] = Infinity;
+  extremes[3] = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const value = values[indices[k]];
+    if (value === undefined) continue;
+    if (value > min && value < Infinity) {
+      if (value < extremes[0]) extremes[0] = value;
+      if (value > extremes[1]) extremes[1] = value;
+    } else if (value < -min && value > -Infinity) {
+      if (-value < extremes[2]) extremes[2] = -value;
+      if (-value > extremes[3]) extremes[3] = -value;
+    }
   }
 }
 
@@ -154,30 +185,20 @@ export class QuantileSketch {
 
   /**
    * Adds the values at `indices`, in that order, skipping NaN and undefined ones (HyperLogLog.addAt
-   * says why).
+   * says why). Its loops are functions of their own, with nothing after the loop, and it calls the
+   * same methods whatever the values' signs (HeavyHitters.countAt says why).
    */
   addAt(values: ArrayLike<number | undefined>, indices: readonly number[]): void {
     // The extremes first, so that each store grows once to hold all of them: grown value by value,
     // a new sketch's bins were copied several times over as new extremes came (the mapping is
     // monotonic, so the extremes' keys bound every key). Infinities are left for add to refuse.
-    const min = this.mapping.minPossible;
-    let lowPositive = Infinity;
-    let highPositive = 0;
-    let lowNegative = Infinity;
-    let highNegative = 0;
-    for (let k = 0; k < indices.length; k++) {
-      const value = values[indices[k]];
-      if (value === undefined) continue;
-      if (value > min && value < Infinity) {
-        if (value < lowPositive) lowPositive = value;
-        if (value > highPositive) highPositive = value;
-      } else if (value < -min && value > -Infinity) {
-        if (-value < lowNegative) lowNegative = -value;
-        if (-value > highNegative) highNegative = -value;
-      }
-    }
-    if (highPositive > 0) this.positive.hold(this.mapping.key(lowPositive), this.mapping.key(highPositive));
-    if (highNegative > 0) this.negative.hold(this.mapping.key(lowNegative), this.mapping.key(highNegative));
+    extremesOf(values, indices, this.mapping.minPossible);
+    this.positive.holdValues(this.mapping, extremes[0], extremes[1]);
+    this.negative.holdValues(this.mapping, extremes[2], extremes[3]);
+    this.addEach(values, indices);
+  }
+
+  private addEach(values: ArrayLike<number | undefined>, indices: readonly number[]): void {
     for (let k = 0; k < indices.length; k++) {
       const value = values[indices[k]];
       if (value !== undefined && value === value) this.add(value);
