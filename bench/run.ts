@@ -1,5 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { format as prettierFormat, resolveConfig } from 'prettier';
@@ -10,6 +12,11 @@ import { benchAggregatorBundle } from './aggregator-bundle.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
 import { runtimeNode, runtimeNodeMajor } from './runtime-node';
+import { buildSync } from 'esbuild';
+import { aggregatorBundleProps } from '../lib/constructs/aggregator';
+import { bundleFileName, esbuildOptions } from '../lib/constructs/esbuild-options';
+import { DEFAULT_AGGREGATES_FILE } from '../lambda/shared/declarations';
+import { PROJECT_AGGREGATES_FILE } from '../lambda/shared/declarations-file';
 import type { BenchmarkResults, BenchResult, Machine, StoredResult } from './harness';
 import { formatReadmeTable, measuredFrom } from '../cost/cli';
 import { type Command, parseCommandLine, parseFlags } from '../cli/flags';
@@ -186,23 +193,50 @@ async function only(file: string, bench: () => BenchResult[] | Promise<BenchResu
 const CORE_PROCESSES = 3;
 
 /**
- * The core benchmark in Node processes of its own, with this one's flags, as the aggregator runs
- * in Lambda. Run after the load generator's in one process, it measured 0.48 where it measures 0.63
- * alone: the load generator's expectations (loadgen/expect.ts) run the event contract's and the
+ * The core benchmark in Node processes of its own, as the aggregator runs in Lambda: bundled by
+ * esbuild with the aggregator's own options (aggregatorBundleProps), run with this script's V8
+ * flags in `nodeFlags`. Bundled, the sources call each other directly; run through tsx, as this
+ * script is, each use of an imported name calls a getter, and the core measured 3 to 8 % slower.
+ * Run after the load generator's in one process, it measured 0.48 where it measures 0.63 alone:
+ * the load generator's expectations (loadgen/expect.ts) run the event contract's and the
  * declarations' code on their own objects, and V8's type feedback from them slows that code for the
  * aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
  * (the baseline itself runs fast in some processes and slow in others), so each row is the median of
  * CORE_PROCESSES processes: per row, the process whose ratio (or value, for the baseline) is the median.
  */
 function coreInOwnProcess(nodeFlags: readonly string[], node: string = process.execPath): BenchResult[] {
+  const bundle = coreBundle();
   const runs = Array.from({ length: CORE_PROCESSES }, (): BenchResult[] => {
-    const out = execFileSync(node, [...nodeFlags, join(__dirname, 'aggregator-core.process.ts')], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const out = execFileSync(node, [...nodeFlags, bundle], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     return JSON.parse(out) as BenchResult[];
   });
   return runs[0].map((_, i) => medianRow(runs.map((results) => results[i])));
+}
+
+let builtCoreBundle: string | undefined;
+
+/**
+ * bench/aggregator-core.process.ts bundled as the aggregator is, once per run. The declarations are
+ * read from two folders above the bundle, as from lambda/shared/ in the sources, so the repository's
+ * aggregates.json is copied there.
+ */
+function coreBundle(): string {
+  if (builtCoreBundle !== undefined) return builtCoreBundle;
+  const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
+  const props = aggregatorBundleProps();
+  const file = join(dir, 'bench', 'core', bundleFileName(props));
+  buildSync({
+    ...esbuildOptions({ ...props, entry: join(__dirname, 'aggregator-core.process.ts') }, file),
+    metafile: false,
+  });
+  copyFileSync(PROJECT_AGGREGATES_FILE, join(dir, DEFAULT_AGGREGATES_FILE));
+  builtCoreBundle = file;
+  return file;
+}
+
+/** This script's V8 flags, without the ones that load tsx: the bundle needs no transform. */
+function v8Flags(): string[] {
+  return process.execArgv.filter((f) => f.startsWith('--max-semi-space-size'));
 }
 
 /** Of one row measured in several processes, the one with the median ratio, or value when it has none. */
@@ -213,7 +247,7 @@ function medianRow(rows: readonly BenchResult[]): BenchResult {
 
 /** Every measurement of the core that the full run makes: this Node, its default young generation, the runtime's Node. */
 function coreMeasurements(): BenchResult[] {
-  return [...coreInOwnProcess(process.execArgv), ...coreInDefaultYoungGeneration(), ...coreOnRuntimeNode()];
+  return [...coreInOwnProcess(v8Flags()), ...coreInDefaultYoungGeneration(), ...coreOnRuntimeNode()];
 }
 
 /**
@@ -222,8 +256,7 @@ function coreMeasurements(): BenchResult[] {
  * generation more than the baseline's does. The function's is set by Lambda's runtime, from its memory.
  */
 function coreInDefaultYoungGeneration(): BenchResult[] {
-  const flags = process.execArgv.filter((f) => !f.startsWith('--max-semi-space-size'));
-  return coreInOwnProcess(flags).map((r) => ({
+  return coreInOwnProcess([]).map((r) => ({
     id: r.id === undefined ? undefined : `${r.id}.default-young-generation`,
     name: `${r.name}, V8's default young generation (no --max-semi-space-size)`,
     value: r.value,
@@ -241,7 +274,7 @@ function coreOnRuntimeNode(): BenchResult[] {
   const major = runtimeNodeMajor();
   const node = runtimeNode(major);
   if (node === undefined || node === process.execPath) return [];
-  return coreInOwnProcess(process.execArgv, node).map((r) => ({
+  return coreInOwnProcess(v8Flags(), node).map((r) => ({
     ...r,
     id: r.id === undefined ? undefined : `${r.id}.runtime-node`,
     // The rows with targets go to the README's headline: their names there say only what they measure.
