@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join, relative } from 'node:path';
@@ -223,6 +223,7 @@ let builtCoreBundle: string | undefined;
 function coreBundle(): string {
   if (builtCoreBundle !== undefined) return builtCoreBundle;
   const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const props = aggregatorBundleProps();
   const file = join(dir, 'bench', 'core', bundleFileName(props));
   buildSync({
