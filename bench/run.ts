@@ -39,7 +39,7 @@ const BENCH: Command = {
   flags: {
     'core-only': {
       type: 'boolean',
-      help: 'run only the aggregator core benchmark (about 2 min), print its ratios and write nothing',
+      help: 'run only the aggregator core benchmark (about 45 s), print its ratios and write nothing',
     },
     'bundle-only': {
       type: 'boolean',
@@ -201,29 +201,29 @@ const CORE_PROCESSES = 3;
  * the load generator's expectations (loadgen/expect.ts) run the event contract's and the
  * declarations' code on their own objects, and V8's type feedback from them slows that code for the
  * aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
- * (the baseline itself runs fast in some processes and slow in others), so each row is the median of
- * CORE_PROCESSES processes: per row, the process whose ratio (or value, for the baseline) is the median.
+ * (the baseline itself runs fast in some processes and slow in others), so it runs in CORE_PROCESSES
+ * processes and reports the one whose ratio with the default declarations is the median.
  */
 function coreInOwnProcess(nodeFlags: readonly string[], node: string = process.execPath): BenchResult[] {
-  const bundle = coreBundle();
-  const runs = Array.from({ length: CORE_PROCESSES }, (): BenchResult[] => {
-    const out = execFileSync(node, [...nodeFlags, bundle], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    return JSON.parse(out) as BenchResult[];
-  });
-  return runs[0].map((_, i) => medianRow(runs.map((results) => results[i])));
+  const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
+  try {
+    const bundle = buildCoreBundle(dir);
+    const runs = Array.from({ length: CORE_PROCESSES }, (): BenchResult[] => {
+      const out = execFileSync(node, [...nodeFlags, bundle], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      return JSON.parse(out) as BenchResult[];
+    });
+    return medianProcess(runs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-let builtCoreBundle: string | undefined;
-
 /**
- * bench/aggregator-core.process.ts bundled as the aggregator is, once per run. The declarations are
- * read from two folders above the bundle, as from lambda/shared/ in the sources, so the repository's
+ * bench/aggregator-core.process.ts bundled as the aggregator is, into `dir`. The declarations are read
+ * from two folders above the bundle, as from lambda/shared/ in the sources, so the repository's
  * aggregates.json is copied there.
  */
-function coreBundle(): string {
-  if (builtCoreBundle !== undefined) return builtCoreBundle;
-  const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+function buildCoreBundle(dir: string): string {
   const props = aggregatorBundleProps();
   const file = join(dir, 'bench', 'core', bundleFileName(props));
   buildSync({
@@ -231,7 +231,6 @@ function coreBundle(): string {
     metafile: false,
   });
   copyFileSync(PROJECT_AGGREGATES_FILE, join(dir, DEFAULT_AGGREGATES_FILE));
-  builtCoreBundle = file;
   return file;
 }
 
@@ -240,9 +239,14 @@ function v8Flags(): string[] {
   return process.execArgv.filter((f) => f.startsWith('--max-semi-space-size'));
 }
 
-/** Of one row measured in several processes, the one with the median ratio, or value when it has none. */
-function medianRow(rows: readonly BenchResult[]): BenchResult {
-  const sorted = [...rows].sort((a, b) => (a.ratio ?? a.value) - (b.ratio ?? b.value));
+/**
+ * The results of the process whose ratio with the default declarations is the median, whole, so
+ * that each row's ratio is its value over the baseline shown beside it.
+ */
+function medianProcess(runs: readonly BenchResult[][]): BenchResult[] {
+  const ratio = (results: readonly BenchResult[]): number =>
+    results.find((r) => r.id === 'aggregator-core.defaults')?.ratio ?? NaN;
+  const sorted = [...runs].sort((a, b) => ratio(a) - ratio(b));
   return sorted[Math.floor(sorted.length / 2)];
 }
 

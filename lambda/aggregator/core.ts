@@ -94,11 +94,10 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
 }
 
 /**
- * decodeBatch's state. Its long loop is a method with nothing after the loop, and every function
- * called per record is a method, called on every record of its kind: on Node 24, Maglev compiles
- * a long loop on stack before code after the loop or a rarely taken branch has run, gives them
- * an unconditional exit for want of type feedback, and then left its code at that exit on every
- * later batch, tens of times per benchmark run (`--trace-deopt`: "Insufficient type feedback").
+ * decodeBatch's state. Its long loop is a method with nothing after the loop: on Node 24, Maglev
+ * compiles a long loop on stack during its first run, before the code after the loop has run, gives
+ * that code an unconditional exit for want of type feedback, and then left its code at that exit on
+ * later batches, up to 55 times a benchmark run here (`--trace-deopt`: "Insufficient type feedback").
  */
 class BatchDecoder {
   readonly events: DecodedEvent[] = [];
