@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { cpus, loadavg, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { buildSync } from 'esbuild';
 import { format as prettierFormat, resolveConfig } from 'prettier';
 import { benchAggregateWrites } from './aggregate-writes.bench';
 import { benchBackfill } from './backfill.bench';
@@ -12,7 +12,6 @@ import { benchAggregatorBundle } from './aggregator-bundle.bench';
 import { benchLoadgen } from './loadgen.bench';
 import { benchLocalPipeline } from './local-pipeline.bench';
 import { runtimeNode, runtimeNodeMajor } from './runtime-node';
-import { buildSync } from 'esbuild';
 import { aggregatorBundleProps } from '../lib/constructs/aggregator';
 import { bundleFileName, esbuildOptions } from '../lib/constructs/esbuild-options';
 import { DEFAULT_AGGREGATES_FILE } from '../lambda/shared/declarations';
@@ -193,29 +192,22 @@ async function only(file: string, bench: () => BenchResult[] | Promise<BenchResu
 const CORE_PROCESSES = 3;
 
 /**
- * The core benchmark in Node processes of its own, as the aggregator runs in Lambda: bundled by
- * esbuild with the aggregator's own options (aggregatorBundleProps), run with this script's V8
- * flags in `nodeFlags`. Bundled, the sources call each other directly; run through tsx, as this
- * script is, each use of an imported name calls a getter, and the core measured 3 to 8 % slower.
- * Run after the load generator's in one process, it measured 0.48 where it measures 0.63 alone:
- * the load generator's expectations (loadgen/expect.ts) run the event contract's and the
- * declarations' code on their own objects, and V8's type feedback from them slows that code for the
- * aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
+ * The core benchmark in Node processes of its own, as the aggregator runs in Lambda: `bundle`
+ * (buildCoreBundle), run by `node` with `nodeFlags`. Bundled, the sources call each other directly;
+ * run through tsx, as this script is, each use of an imported name calls a getter, and the core
+ * measured 3 to 8 % slower. Run after the load generator's in one process, it measured 0.48 where
+ * it measures 0.63 alone: the load generator's expectations (loadgen/expect.ts) run the event
+ * contract's and the declarations' code on their own objects, and V8's type feedback from them
+ * slows that code for the aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
  * (the baseline itself runs fast in some processes and slow in others), so it runs in CORE_PROCESSES
  * processes and reports the one whose ratio with the default declarations is the median.
  */
-function coreInOwnProcess(nodeFlags: readonly string[], node: string = process.execPath): BenchResult[] {
-  const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
-  try {
-    const bundle = buildCoreBundle(dir);
-    const runs = Array.from({ length: CORE_PROCESSES }, (): BenchResult[] => {
-      const out = execFileSync(node, [...nodeFlags, bundle], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-      return JSON.parse(out) as BenchResult[];
-    });
-    return medianProcess(runs);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function coreInOwnProcess(bundle: string, nodeFlags: readonly string[], node = process.execPath): BenchResult[] {
+  const runs = Array.from({ length: CORE_PROCESSES }, (): BenchResult[] => {
+    const out = execFileSync(node, [...nodeFlags, bundle], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    return JSON.parse(out) as BenchResult[];
+  });
+  return medianProcess(runs);
 }
 
 /**
@@ -234,7 +226,7 @@ function buildCoreBundle(dir: string): string {
   return file;
 }
 
-/** This script's V8 flags, without the ones that load tsx: the bundle needs no transform. */
+/** This script's young-generation flag, without the ones that load tsx: the bundle needs no transform. */
 function v8Flags(): string[] {
   return process.execArgv.filter((f) => f.startsWith('--max-semi-space-size'));
 }
@@ -252,7 +244,17 @@ function medianProcess(runs: readonly BenchResult[][]): BenchResult[] {
 
 /** Every measurement of the core that the full run makes: this Node, its default young generation, the runtime's Node. */
 function coreMeasurements(): BenchResult[] {
-  return [...coreInOwnProcess(v8Flags()), ...coreInDefaultYoungGeneration(), ...coreOnRuntimeNode()];
+  const dir = mkdtempSync(join(tmpdir(), 'core-bench-'));
+  try {
+    const bundle = buildCoreBundle(dir);
+    return [
+      ...coreInOwnProcess(bundle, v8Flags()),
+      ...coreInDefaultYoungGeneration(bundle),
+      ...coreOnRuntimeNode(bundle),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -260,8 +262,8 @@ function coreMeasurements(): BenchResult[] {
  * without targets: the core keeps a batch's decoded events alive, so its ratio depends on the young
  * generation more than the baseline's does. The function's is set by Lambda's runtime, from its memory.
  */
-function coreInDefaultYoungGeneration(): BenchResult[] {
-  return coreInOwnProcess([]).map((r) => ({
+function coreInDefaultYoungGeneration(bundle: string): BenchResult[] {
+  return coreInOwnProcess(bundle, []).map((r) => ({
     id: r.id === undefined ? undefined : `${r.id}.default-young-generation`,
     name: `${r.name}, V8's default young generation (no --max-semi-space-size)`,
     value: r.value,
@@ -275,11 +277,11 @@ function coreInDefaultYoungGeneration(): BenchResult[] {
  * ratios are the ones the deployed aggregator has. Node 22 and later decode base64 with simdutf and
  * parse JSON faster, so the baseline is faster there while the core's own work is not.
  */
-function coreOnRuntimeNode(): BenchResult[] {
+function coreOnRuntimeNode(bundle: string): BenchResult[] {
   const major = runtimeNodeMajor();
   const node = runtimeNode(major);
   if (node === undefined || node === process.execPath) return [];
-  return coreInOwnProcess(v8Flags(), node).map((r) => ({
+  return coreInOwnProcess(bundle, v8Flags(), node).map((r) => ({
     ...r,
     id: r.id === undefined ? undefined : `${r.id}.runtime-node`,
     // The rows with targets go to the README's headline: their names there say only what they measure.

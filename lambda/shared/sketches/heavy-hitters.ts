@@ -111,7 +111,7 @@ export class HeavyHitters {
     if (!Number.isSafeInteger(this.added + count)) throw new RangeError('total count too large');
     this.added += count;
     this.count(value, count);
-    if (this.counters.size > 2 * this.capacity) this.reduce();
+    this.reduce(2 * this.capacity);
   }
 
   /**
