@@ -280,9 +280,10 @@ const MAX_EVENT_BASE64_CHARS = Math.ceil(EVENT_LIMITS.maxEventBytes / 3) * 4;
 
 /**
  * The text of a base64 record when its bytes are ASCII within the size limit, else undefined. Such
- * bytes are valid UTF-8 and their own text, so readEventText(text) answers as readEvent(bytes) does,
- * without a Buffer per record: atob makes the string at once. It throws on anything but plain
- * base64, which the caller then decodes as before, so Buffer.from's leniency is kept.
+ * bytes are valid UTF-8 and their own text, so readParsedEvent(parseEventText(text)) answers as
+ * readEvent(bytes) does, without a Buffer per record: atob makes the string at once. It throws on
+ * anything but plain base64, which the caller then decodes as before, so Buffer.from's leniency is
+ * kept.
  */
 export function asciiRecordText(base64: string): string | undefined {
   if (base64.length > MAX_EVENT_BASE64_CHARS) return undefined;
@@ -298,9 +299,17 @@ export function asciiRecordText(base64: string): string | undefined {
     : undefined;
 }
 
-/** readEvent of a record whose text asciiRecordText gave. */
-export function readEventText<T>(text: string, make: EventMaker<T>): T | string {
-  const parsed = parseText(text);
+/**
+ * readEvent of a record whose text asciiRecordText gave, first half: what JSON.parse makes of it, or
+ * why it is not JSON. Never undefined. The aggregator parses a whole batch before it checks any of
+ * it (BatchDecoder in core.ts says why).
+ */
+export function parseEventText(text: string): unknown {
+  return parseText(text);
+}
+
+/** Second half: the event in what parseEventText gave, as `make` makes it, or why there is none. */
+export function readParsedEvent<T>(parsed: unknown, make: EventMaker<T>): T | string {
   return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed, make);
 }
 

@@ -123,6 +123,45 @@ describe('decodeBatch', () => {
     ]);
   });
 
+  it('decodes every kind of record in one batch in record order, each as it decodes alone', () => {
+    const [aggregated] = kplAggregate(
+      [10, 11].map((i) => ({ partitionKey: 'k', data: event(i) })),
+      2,
+    );
+    const payloads = [
+      event(0),
+      Buffer.from('null'),
+      event(2, { key: 'größe' }),
+      Buffer.from('{"broken":'),
+      aggregated.data,
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+      event(6, { value: 'high' }),
+      event(7),
+    ].map((data) => ({ partitionKey: 'k', data }));
+    const whole = decodeBatch(inputs(payloads));
+    const alone = inputs(payloads).map((record, i) => {
+      const batch = decodeBatch([record]);
+      const at = (r: { recordIndex: number }) => ({ ...r, recordIndex: i });
+      return { events: batch.events.map(at), poison: batch.poison.map(at) };
+    });
+    expect(whole.events).toEqual(alone.flatMap((b) => b.events));
+    expect(whole.poison).toEqual(alone.flatMap((b) => b.poison));
+    expect(whole.events.map((e) => [e.recordIndex, e.sub, e.key])).toEqual([
+      [0, 0, 'k0'],
+      [2, 0, 'größe'],
+      [4, 0, 'k1'],
+      [4, 1, 'k2'],
+      [7, 0, 'k1'],
+    ]);
+    expect(whole.poison.map((p) => [p.recordIndex, p.reason.split(':')[0]])).toEqual([
+      [1, 'event'],
+      [3, 'record'],
+      [5, 'record'],
+      [6, 'value'],
+    ]);
+    expect(whole.userRecords).toBe(9);
+  });
+
   it('turns a KPL record with a broken checksum into one poison record, whole', () => {
     const [aggregated] = kplAggregate(
       [0, 1].map((i) => ({ partitionKey: 'k', data: event(i) })),

@@ -5,7 +5,8 @@ import {
   type EventMaker,
   parseIsoTimestamp,
   readEvent,
-  readEventText,
+  parseEventText,
+  readParsedEvent,
   validateEvent,
   windowStartMs,
 } from '../../../lambda/shared/event-schema';
@@ -166,6 +167,8 @@ describe('asciiRecordText', () => {
     if (text === undefined) return;
     const bytes = Buffer.from(data, 'base64');
     expect(Buffer.from(text, 'latin1').equals(bytes)).toBe(true);
-    expect(readEventText(text, fields)).toEqual(readEvent(bytes, fields));
+    const parsed = parseEventText(text);
+    expect(parsed).not.toBeUndefined();
+    expect(readParsedEvent(parsed, fields)).toEqual(readEvent(bytes, fields));
   });
 });
