@@ -196,7 +196,7 @@ const CORE_PROCESSES = 3;
  * (buildCoreBundle), run by `node` with `nodeFlags`. Bundled, the sources call each other directly;
  * run through tsx, as this script is, each use of an imported name calls a getter, and the core
  * measured 3 to 8 % slower. Run after the load generator's in one process, it measured 0.48 where
- * it measures 0.63 alone: the load generator's expectations (loadgen/expect.ts) run the event
+ * it then measured 0.63 alone: the load generator's expectations (loadgen/expect.ts) run the event
  * contract's and the declarations' code on their own objects, and V8's type feedback from them
  * slows that code for the aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
  * (the baseline itself runs fast in some processes and slow in others), so it runs in CORE_PROCESSES
@@ -275,7 +275,7 @@ function coreInDefaultYoungGeneration(bundle: string): BenchResult[] {
 /**
  * The same, with the same flags, on the Node of the Lambda runtime when this machine's differs: its
  * ratios are the ones the deployed aggregator has. Node 22 and later decode base64 with simdutf and
- * parse JSON faster, so the baseline is faster there while the core's own work is not.
+ * parse JSON faster, so the baseline is faster there, and the core, which parses the same texts.
  */
 function coreOnRuntimeNode(bundle: string): BenchResult[] {
   const major = runtimeNodeMajor();
