@@ -217,37 +217,86 @@ export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
   }
 }
 
+/**
+ * Lines taken at a time: each run of lines is parsed whole, then checked and folded, as the
+ * aggregator takes its batch one step at a time (lambda/aggregator/core.ts BatchDecoder), while an
+ * object of any size holds only one run's parsed lines at once.
+ */
+const LINES_AT_A_TIME = 1_000;
+
+/** What parseLines leaves for a line that is not JSON; JSON.parse never returns undefined. */
+const NOT_JSON = undefined;
+
 /** The event contract on each line, with decodeEvent's checks and reasons, from text known to be valid UTF-8. */
 function decodeNdjsonText(text: string, sink: DecodeSink): void {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
+  const lines = new NdjsonLines(sink);
+  lines.takeAll(text);
+  lines.flush();
+}
+
+class NdjsonLines {
+  private readonly lines: string[] = [];
+  private readonly parsed: unknown[] = [];
+
+  constructor(private readonly sink: DecodeSink) {}
+
+  /** A loop with nothing after it (docs/testing.md says why): the last run is flushed by the caller. */
+  takeAll(text: string): void {
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      this.take(text, start, end);
+      start = end + 1;
+    }
+  }
+
+  private take(text: string, start: number, end: number): void {
     let last = end;
     if (last > start && text.charCodeAt(last - 1) === 13) last--;
-    if (last > start) {
-      const line = text.slice(start, last);
-      // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters).
-      if (line.length * 3 > EVENT_LIMITS.maxEventBytes) {
-        const decoded = decodeEvent(Buffer.from(line, 'utf8'));
-        if (decoded.ok) sink.event(decoded.event);
-        else sink.poison(decoded.reason);
-      } else {
-        let parsed: unknown;
-        let json = true;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          json = false;
-        }
-        const valid = json ? validateEvent(parsed) : undefined;
-        if (valid === undefined) sink.poison('record: not JSON');
-        else if (valid.ok) sink.event(valid.event);
-        else sink.poison(valid.reason);
-      }
-    }
-    start = end + 1;
+    if (last <= start) return;
+    this.lines.push(text.slice(start, last));
+    if (this.lines.length === LINES_AT_A_TIME) this.flush();
   }
+
+  flush(): void {
+    this.parseLines();
+    this.checkLines();
+    this.lines.length = 0;
+    this.parsed.length = 0;
+  }
+
+  private parseLines(): void {
+    for (let i = 0; i < this.lines.length; i++) this.parsed.push(parsedLine(this.lines[i]));
+  }
+
+  private checkLines(): void {
+    for (let i = 0; i < this.lines.length; i++) checkLine(this.lines[i], this.parsed[i], this.sink);
+  }
+}
+
+/** JSON.parse of a line short enough to be within the limit, else NOT_JSON as for one that is not JSON. */
+function parsedLine(line: string): unknown {
+  // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters).
+  if (line.length * 3 > EVENT_LIMITS.maxEventBytes) return NOT_JSON;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+function checkLine(line: string, parsed: unknown, sink: DecodeSink): void {
+  if (parsed === NOT_JSON) {
+    // Not JSON, or maybe over the limit: decodeEvent gives the reason, checking the size first.
+    const decoded = decodeEvent(Buffer.from(line, 'utf8'));
+    if (decoded.ok) sink.event(decoded.event);
+    else sink.poison(decoded.reason);
+    return;
+  }
+  const valid = validateEvent(parsed);
+  if (valid.ok) sink.event(valid.event);
+  else sink.poison(valid.reason);
 }
 
 /** A row of the archive's Parquet table (lib/constructs/archive-table.ts: lower-case column names). */

@@ -15,6 +15,7 @@ import {
 } from '../../../lambda/backfill/core';
 import { planAggregates } from '../../../lambda/shared/aggregate-plan';
 import { parseDeclarations } from '../../../lambda/shared/declarations';
+import { decodeEvent } from '../../../lambda/shared/event-schema';
 import { ARCHIVE_PREFIX } from '../../../lib/constructs/archive-delivery';
 import { archiveKey } from '../../../local/archive-writer';
 
@@ -125,6 +126,28 @@ describe('decoding archived records', () => {
     );
     expect(events).toEqual([{ type: 't', key: 'k', value: 1, eventTimeMs: 1 }]);
     expect(poison).toEqual(['record: not JSON', expect.stringMatching(/^eventTime:/)]);
+  });
+
+  it('decodes an object of thousands of lines in their order, each line as decodeEvent decodes it alone', () => {
+    const lines = Array.from({ length: 2_503 }, (_, i) => {
+      if (i % 97 === 0) return 'not json';
+      if (i % 89 === 0) return JSON.stringify({ eventId: `e${i}`, eventTime: 'x', type: 't', key: 'k' });
+      if (i % 83 === 0)
+        return JSON.stringify({ eventId: `e${i}`, eventTime: i, type: 't', key: 'k', pad: 'x'.repeat(300_000) });
+      return JSON.stringify({ eventId: `e${i}`, eventTime: i, type: 't', key: `k${i}`, value: i / 4 });
+    });
+    const out: unknown[] = [];
+    decodeNdjson(Buffer.from(lines.map((l, i) => (i % 7 === 0 ? `${l}\r\n\n` : `${l}\n`)).join('')), {
+      event: (e) => out.push(e),
+      poison: (r) => out.push(r),
+    });
+    expect(out).toEqual(
+      lines.map((l) => {
+        const decoded = decodeEvent(Buffer.from(l));
+        return decoded.ok ? decoded.event : decoded.reason;
+      }),
+    );
+    expect(out.filter((o) => typeof o === 'string').length).toBeGreaterThan(50);
   });
 
   it('turns a Parquet row back into its event: eventTime digits as epoch milliseconds, attributes from their JSON', () => {
