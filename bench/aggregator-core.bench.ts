@@ -64,7 +64,7 @@ export function benchAggregatorCore(): BenchResult[] {
   };
   // The same two steps, each over the whole batch: the core takes its batch step by step (BatchDecoder
   // in core.ts), and so split the baseline runs faster too. The target stays on the baseline as the
-  // issue set it; this row shows how much of the core's ratio the splitting alone is worth.
+  // issue set it; the core's ratio over this row's is its ratio to the baseline so taken.
   const baselineInSteps = (): void => {
     const texts = batch.map((r) => Buffer.from(r.data, 'base64').toString('utf8'));
     for (const text of texts) sink += (JSON.parse(text) as { eventId: string }).eventId.length;
@@ -83,9 +83,7 @@ export function benchAggregatorCore(): BenchResult[] {
   const withSketches = run(() => {
     sink += coreWork(batch, sketches);
   });
-  const againstSteps = compare(batch.length, baselineInSteps, () => {
-    sink += coreWork(batch, defaults);
-  });
+  const inSteps = run(baselineInSteps);
   if (!(sink > 0)) throw new Error('benchmark optimized away');
   const names = defaultDeclarations()
     .aggregates.map((a) => a.name)
@@ -116,11 +114,11 @@ export function benchAggregatorCore(): BenchResult[] {
       pass: withSketches.ratio >= 0.35,
     },
     {
-      id: 'aggregator-core.defaults-against-baseline-in-steps',
-      name: 'for reference: aggregator core, default declarations, against the baseline in two steps over the batch (base64 of every record, then JSON.parse of every text)',
-      value: againstSteps.candidate,
+      id: 'aggregator-core.baseline-in-steps',
+      name: 'for reference: the baseline in two steps over the batch (base64 of every record, then JSON.parse of every text)',
+      value: inSteps.candidate,
       unit: 'records/s',
-      ratio: againstSteps.ratio,
+      ratio: inSteps.ratio,
     },
     {
       id: 'aggregator-core.defaults-group-only',

@@ -195,8 +195,8 @@ const CORE_PROCESSES = 3;
  * The core benchmark in Node processes of its own, as the aggregator runs in Lambda: `bundle`
  * (buildCoreBundle), run by `node` with `nodeFlags`. Bundled, the sources call each other directly;
  * run through tsx, as this script is, each use of an imported name calls a getter, and the core
- * measured 3 to 8 % slower. Run after the load generator's in one process, it measured 0.48 where
- * it then measured 0.63 alone: the load generator's expectations (loadgen/expect.ts) run the event
+ * measured 3 to 8 % slower. Run after the load generator's in one process, it once measured 0.48,
+ * against 0.63 alone: the load generator's expectations (loadgen/expect.ts) run the event
  * contract's and the declarations' code on their own objects, and V8's type feedback from them
  * slows that code for the aggregator's. On this two-core machine one process's ratio can differ from the next's by a tenth
  * (the baseline itself runs fast in some processes and slow in others), so it runs in CORE_PROCESSES

@@ -100,9 +100,10 @@ export function decodeBatch(records: readonly InputRecord[]): DecodedBatch {
  * that code an unconditional exit for want of type feedback, and then left its code at that exit on
  * later batches, up to 55 times a benchmark run here (`--trace-deopt`: "Insufficient type feedback").
  *
- * It takes the batch one step at a time: base64 of every record, then JSON.parse of every text, then
- * the checks. Done record by record, the same steps made the whole core about a fifth slower, on
- * Node 20 and 24 alike (docs/testing.md); the baseline's own two steps gain too when so split.
+ * It takes the batch one step at a time: the text of every record that is plain base64 of ASCII
+ * (nearly all), then JSON.parse of every text, then the checks, which decode the other records
+ * (KPL, non-ASCII, oversized) whole. Done record by record, the same steps made the whole core about
+ * a fifth slower (docs/testing.md); the baseline's own two steps gain too when so split.
  */
 class BatchDecoder {
   readonly events: DecodedEvent[] = [];
@@ -110,18 +111,19 @@ class BatchDecoder {
   userRecords = 0;
 
   decodeAll(records: readonly InputRecord[]): void {
+    // One array for the texts, then what they parse to: a second array of the batch's length cost
+    // up to 3 % of the core. parseAll runs once, so a JSON string parsed is never taken for a text.
     const parsed: unknown[] = [];
     this.textAll(records, parsed);
     this.parseAll(parsed);
     this.checkAll(records, parsed);
   }
 
-  /** Each record's text when its bytes are ASCII (asciiRecordText), else undefined. */
   private textAll(records: readonly InputRecord[], texts: unknown[]): void {
     for (let i = 0; i < records.length; i++) texts.push(textOf(records[i].data));
   }
 
-  /** Each text replaced by what JSON.parse makes of it (parseEventText: never undefined). */
+  /** undefined stays undefined, the mark of a record decoded from its bytes: parseEventText never gives it. */
   private parseAll(texts: unknown[]): void {
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i] as string | undefined;
@@ -129,7 +131,7 @@ class BatchDecoder {
     }
   }
 
-  /** The checks, in record order; records without a text are decoded from their bytes here. */
+  /** In record order, so events and poison records keep it; the records with no text come in here whole. */
   private checkAll(records: readonly InputRecord[], parsed: readonly unknown[]): void {
     for (let i = 0; i < records.length; i++) this.decode(records[i], i, parsed[i]);
   }

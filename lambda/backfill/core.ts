@@ -218,14 +218,19 @@ export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
 }
 
 /**
- * Lines taken at a time: each run of lines is parsed whole, then checked and folded, as the
- * aggregator takes its batch one step at a time (lambda/aggregator/core.ts BatchDecoder), while an
- * object of any size holds only one run's parsed lines at once.
+ * A run of lines is parsed whole, then checked and folded, as the aggregator takes its batch one step
+ * at a time (lambda/aggregator/core.ts BatchDecoder). A run ends at this many lines or characters,
+ * whichever comes first, so that an object of any size holds one run's parsed values at once: a
+ * megabyte of events parses to about two, and of tiny values such as `[{},{}]` to about twenty.
  */
 const LINES_AT_A_TIME = 1_000;
+const CHARACTERS_AT_A_TIME = 1_000_000;
 
-/** What parseLines leaves for a line that is not JSON; JSON.parse never returns undefined. */
-const NOT_JSON = undefined;
+/**
+ * What parsedLine gives a line it leaves to decodeEvent: not JSON, or too long to parse here.
+ * JSON.parse never returns undefined.
+ */
+const UNPARSED = undefined;
 
 /** The event contract on each line, with decodeEvent's checks and reasons, from text known to be valid UTF-8. */
 function decodeNdjsonText(text: string, sink: DecodeSink): void {
@@ -237,6 +242,7 @@ function decodeNdjsonText(text: string, sink: DecodeSink): void {
 class NdjsonLines {
   private readonly lines: string[] = [];
   private readonly parsed: unknown[] = [];
+  private characters = 0;
 
   constructor(private readonly sink: DecodeSink) {}
 
@@ -256,7 +262,8 @@ class NdjsonLines {
     if (last > start && text.charCodeAt(last - 1) === 13) last--;
     if (last <= start) return;
     this.lines.push(text.slice(start, last));
-    if (this.lines.length === LINES_AT_A_TIME) this.flush();
+    this.characters += last - start;
+    if (this.lines.length === LINES_AT_A_TIME || this.characters >= CHARACTERS_AT_A_TIME) this.flush();
   }
 
   flush(): void {
@@ -264,6 +271,7 @@ class NdjsonLines {
     this.checkLines();
     this.lines.length = 0;
     this.parsed.length = 0;
+    this.characters = 0;
   }
 
   private parseLines(): void {
@@ -275,20 +283,20 @@ class NdjsonLines {
   }
 }
 
-/** JSON.parse of a line short enough to be within the limit, else NOT_JSON as for one that is not JSON. */
 function parsedLine(line: string): unknown {
-  // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters).
-  if (line.length * 3 > EVENT_LIMITS.maxEventBytes) return NOT_JSON;
+  // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters): a longer line
+  // may be over the limit, which decodeEvent checks on the bytes before it parses.
+  if (line.length * 3 > EVENT_LIMITS.maxEventBytes) return UNPARSED;
   try {
     return JSON.parse(line);
   } catch {
-    return NOT_JSON;
+    return UNPARSED;
   }
 }
 
 function checkLine(line: string, parsed: unknown, sink: DecodeSink): void {
-  if (parsed === NOT_JSON) {
-    // Not JSON, or maybe over the limit: decodeEvent gives the reason, checking the size first.
+  if (parsed === UNPARSED) {
+    // decodeEvent's reasons, as the live path gives them; a line that is not JSON is rare enough to parse twice.
     const decoded = decodeEvent(Buffer.from(line, 'utf8'));
     if (decoded.ok) sink.event(decoded.event);
     else sink.poison(decoded.reason);

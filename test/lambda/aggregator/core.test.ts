@@ -137,9 +137,19 @@ describe('decodeBatch', () => {
       Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
       event(6, { value: 'high' }),
       event(7),
+      Buffer.from('"a JSON string"'),
+      Buffer.from(JSON.stringify({ pad: 'x'.repeat(300 * 1024) })),
+      event(10, { attributes: { s: '???>>>' } }),
     ].map((data) => ({ partitionKey: 'k', data }));
-    const whole = decodeBatch(inputs(payloads));
-    const alone = inputs(payloads).map((record, i) => {
+    const records = inputs(payloads);
+    // base64url, which atob refuses and Buffer.from reads: decoded from its bytes, in its place.
+    records[10] = {
+      ...records[10],
+      data: records[10].data.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+    };
+    expect(records[10].data).toMatch(/[-_]/);
+    const whole = decodeBatch(records);
+    const alone = records.map((record, i) => {
       const batch = decodeBatch([record]);
       const at = (r: { recordIndex: number }) => ({ ...r, recordIndex: i });
       return { events: batch.events.map(at), poison: batch.poison.map(at) };
@@ -152,14 +162,18 @@ describe('decodeBatch', () => {
       [4, 0, 'k1'],
       [4, 1, 'k2'],
       [7, 0, 'k1'],
+      [10, 0, 'k1'],
     ]);
     expect(whole.poison.map((p) => [p.recordIndex, p.reason.split(':')[0]])).toEqual([
       [1, 'event'],
       [3, 'record'],
       [5, 'record'],
       [6, 'value'],
+      [8, 'event'],
+      [9, 'record'],
     ]);
-    expect(whole.userRecords).toBe(9);
+    expect(whole.poison[5].reason).toMatch(/bytes, over the/);
+    expect(whole.userRecords).toBe(12);
   });
 
   it('turns a KPL record with a broken checksum into one poison record, whole', () => {

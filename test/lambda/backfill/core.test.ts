@@ -150,6 +150,28 @@ describe('decoding archived records', () => {
     expect(out.filter((o) => typeof o === 'string').length).toBeGreaterThan(50);
   });
 
+  it.each([999, 1_000, 1_001, 2_000])('takes %i lines, the last without a newline, each once and in order', (count) => {
+    const lines = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({ eventId: `e${i}`, eventTime: i, type: 't', key: `k${i}` }),
+    );
+    const keys: string[] = [];
+    decodeNdjson(Buffer.from(lines.join('\n')), { event: (e) => keys.push(e.key), poison: (r) => keys.push(r) });
+    expect(keys).toEqual(lines.map((_, i) => `k${i}`));
+  });
+
+  it('ends a run at a million characters, and decodes a long valid line that may be over the limit by its bytes', () => {
+    // 100,000 characters: over a third of the 256 KB limit, so decodeEvent reads it from its bytes.
+    const long = JSON.stringify({ eventId: 'long', eventTime: 1, type: 't', key: 'k', pad: 'x'.repeat(100_000) });
+    const lines = Array.from({ length: 25 }, (_, i) =>
+      i % 5 === 0 ? long : JSON.stringify({ eventId: `e${i}`, eventTime: i, type: 't', key: `k${i}` }),
+    );
+    const out: unknown[] = [];
+    decodeNdjson(Buffer.from(lines.join('\n')), { event: (e) => out.push(e.key), poison: (r) => out.push(r) });
+    expect(out).toEqual(lines.map((_, i) => (i % 5 === 0 ? 'k' : `k${i}`)));
+    expect(Buffer.byteLength(long)).toBeLessThan(256 * 1024);
+    expect(long.length * 3).toBeGreaterThan(256 * 1024);
+  });
+
   it('turns a Parquet row back into its event: eventTime digits as epoch milliseconds, attributes from their JSON', () => {
     expect(
       rowEvent({
