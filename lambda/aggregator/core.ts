@@ -161,7 +161,7 @@ class BatchDecoder {
       });
       return;
     }
-    // A method of its own, not a loop in the loop over records: see preAggregate.
+    // A method of its own, not a loop in the loop over records: see BatchPass.addAll.
     this.keepAll(record, i, users);
   }
 

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
-import { type ArchiveFormat, type ArchiveRow, type DecodeSink, decodeNdjson, rowEvent } from './core';
+import { type ArchiveFormat, type ArchiveRow, type DecodeSink, decodeNdjson, deliver, rowEvent } from './core';
 
 export interface ArchiveObject {
   readonly key: string;
@@ -44,11 +44,7 @@ export async function decodeObject(bytes: Buffer, format: ArchiveFormat, sink: D
   if (format === 'parquet') {
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const rows = (await parquetReadObjects({ file })) as ArchiveRow[];
-    for (const row of rows) {
-      const decoded = rowEvent(row);
-      if (decoded.ok) sink.event(decoded.event);
-      else sink.poison(decoded.reason);
-    }
+    for (const row of rows) deliver(rowEvent(row), sink);
     return;
   }
   // Synchronous: the fold waits for the records anyway, and the thread pool's round trip costs more.

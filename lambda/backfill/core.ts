@@ -1,5 +1,13 @@
 import { type PlannedAggregate, isLate, windowStart } from '../shared/aggregate-plan';
-import { EVENT_LIMITS, type ValidEvent, decodeEvent, validateEvent } from '../shared/event-schema';
+import {
+  EVENT_LIMITS,
+  type ValidEvent,
+  type Validation,
+  decodeEvent,
+  parseEventText,
+  validateEvent,
+  validateParsedEvent,
+} from '../shared/event-schema';
 
 /**
  * Backfill's pure part: which windows a run recomputes, which archive objects it reads, how an
@@ -191,6 +199,12 @@ export interface DecodeSink {
   poison(reason: string): void;
 }
 
+/** An event to the sink, or the reason there is none. */
+export function deliver(decoded: Validation, sink: DecodeSink): void {
+  if (decoded.ok) sink.event(decoded.event);
+  else sink.poison(decoded.reason);
+}
+
 /**
  * NDJSON as the archive holds it, one user record a line; each line is checked by the event
  * contract exactly as the live path checks a record. Empty lines are not records.
@@ -209,9 +223,7 @@ export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
     let last = end;
     if (last > start && bytes[last - 1] === 13) last--;
     if (last > start) {
-      const decoded = decodeEvent(bytes.subarray(start, last));
-      if (decoded.ok) sink.event(decoded.event);
-      else sink.poison(decoded.reason);
+      deliver(decodeEvent(bytes.subarray(start, last)), sink);
     }
     start = end + 1;
   }
@@ -226,10 +238,7 @@ export function decodeNdjson(bytes: Buffer, sink: DecodeSink): void {
 const LINES_AT_A_TIME = 1_000;
 const CHARACTERS_AT_A_TIME = 1_000_000;
 
-/**
- * What parsedLine gives a line it leaves to decodeEvent: not JSON, or too long to parse here.
- * JSON.parse never returns undefined.
- */
+/** What parsedLine gives a line too long to parse here; parseEventText never returns undefined. */
 const UNPARSED = undefined;
 
 /** The event contract on each line, with decodeEvent's checks and reasons, from text known to be valid UTF-8. */
@@ -286,27 +295,12 @@ class NdjsonLines {
 function parsedLine(line: string): unknown {
   // A character is at most 3 UTF-8 bytes here (4 for a surrogate pair, two characters): a longer line
   // may be over the limit, which decodeEvent checks on the bytes before it parses.
-  if (line.length * 3 > EVENT_LIMITS.maxEventBytes) return UNPARSED;
-  try {
-    return JSON.parse(line);
-  } catch {
-    return UNPARSED;
-  }
+  return line.length * 3 > EVENT_LIMITS.maxEventBytes ? UNPARSED : parseEventText(line);
 }
 
 function checkLine(line: string, parsed: unknown, sink: DecodeSink): void {
-  if (parsed === UNPARSED) {
-    // decodeEvent's reasons, as the live path gives them; a line that is not JSON is rare enough to parse twice.
-    const decoded = decodeEvent(Buffer.from(line, 'utf8'));
-    if (decoded.ok) sink.event(decoded.event);
-    else sink.poison(decoded.reason);
-    return;
-  }
-  const valid = validateEvent(parsed);
-  if (valid.ok) sink.event(valid.event);
-  else sink.poison(valid.reason);
+  deliver(parsed === UNPARSED ? decodeEvent(Buffer.from(line, 'utf8')) : validateParsedEvent(parsed), sink);
 }
-
 /** A row of the archive's Parquet table (lib/constructs/archive-table.ts: lower-case column names). */
 export interface ArchiveRow {
   readonly eventid?: unknown;
@@ -322,7 +316,7 @@ export interface ArchiveRow {
  * keeps `eventTime` as text, so all digits means epoch milliseconds; `attributes` is kept as its
  * JSON text. A null column is a field the record did not have.
  */
-export function rowEvent(row: ArchiveRow): { ok: true; event: ValidEvent } | { ok: false; reason: string } {
+export function rowEvent(row: ArchiveRow): Validation {
   const event: Record<string, unknown> = {};
   if (row.eventid !== null && row.eventid !== undefined) event.eventId = row.eventid;
   const time = row.eventtime;

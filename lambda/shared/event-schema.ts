@@ -313,6 +313,11 @@ export function readParsedEvent<T>(parsed: unknown, make: EventMaker<T>): T | st
   return parsed instanceof Refusal ? parsed.reason : checkEvent(parsed, make);
 }
 
+/** readParsedEvent as validateEvent answers: for backfill, whose lines are text already. */
+export function validateParsedEvent(parsed: unknown): Validation {
+  return parsed instanceof Refusal ? invalid(parsed.reason) : validateEvent(parsed);
+}
+
 /** Why a record is not JSON at all; no value JSON.parse returns is an instance. */
 class Refusal {
   constructor(readonly reason: string) {}

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   asciiRecordText,
+  decodeEvent,
   EVENT_LIMITS,
   type EventMaker,
   parseEventText,
   parseIsoTimestamp,
   readEvent,
   readParsedEvent,
+  validateParsedEvent,
   validateEvent,
   windowStartMs,
 } from '../../../lambda/shared/event-schema';
@@ -170,5 +172,15 @@ describe('asciiRecordText', () => {
     const parsed = parseEventText(text);
     expect(parsed).not.toBeUndefined();
     expect(readParsedEvent(parsed, fields)).toEqual(readEvent(bytes, fields));
+  });
+
+  it.each([
+    ['an event', JSON.stringify({ eventId: 'a', eventTime: 1, type: 't', key: 'k' })],
+    ['not JSON', '{"broken":'],
+    ['a bad field', JSON.stringify({ eventId: 'a', eventTime: 'x', type: 't', key: 'k' })],
+  ])('validates %s parsed from text as decodeEvent does from its bytes', (_name, text) => {
+    const decoded = decodeEvent(Buffer.from(text));
+    const validated = validateParsedEvent(parseEventText(text));
+    expect(validated).toEqual(decoded.ok ? { ok: true, event: decoded.event } : decoded);
   });
 });
